@@ -1,0 +1,135 @@
+package clerkwebhook
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+// largeBody returns a user.created delivery of about size bytes: the small
+// fixture, compact, with its public_metadata grown, as an app storing a large profile
+// document there would send.
+func largeBody(tb testing.TB, size int) []byte {
+	var env map[string]any
+	if err := json.Unmarshal(readFixture(tb, "user.created.json"), &env); err != nil {
+		tb.Fatal(err)
+	}
+	var items []map[string]any
+	data := env["data"].(map[string]any)
+	for i := 0; ; i++ {
+		items = append(items, map[string]any{
+			"id":         fmt.Sprintf("item_%06d", i),
+			"label":      "Saved search: \"open invoices\" over 30 days",
+			"created_at": 1764331200000 + int64(i),
+			"tags":       []string{"billing", "finance", "q4"},
+			"weight":     0.25 * float64(i%7),
+		})
+		if i%100 == 0 {
+			data["public_metadata"] = map[string]any{"saved": items}
+			b, _ := json.Marshal(env)
+			if len(b) >= size {
+				return b
+			}
+		}
+	}
+}
+
+// compactFixture is a fixture as Clerk puts it on the wire: compact JSON.
+func compactFixture(tb testing.TB, name string) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, readFixture(tb, name)); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// referenceEnvelope is what a user of the reference library decodes after
+// verifying: the envelope, with data kept raw.
+type referenceEnvelope struct {
+	Data            json.RawMessage `json:"data"`
+	EventAttributes struct {
+		HTTPRequest struct {
+			ClientIP  string `json:"client_ip"`
+			UserAgent string `json:"user_agent"`
+		} `json:"http_request"`
+	} `json:"event_attributes"`
+	InstanceID string `json:"instance_id"`
+	Object     string `json:"object"`
+	Timestamp  int64  `json:"timestamp"`
+	Type       string `json:"type"`
+}
+
+// BenchmarkVerify compares, on the same bytes in one run: Verify; the floor
+// (one HMAC-SHA256 over id.timestamp.body with a prepared key, nothing else);
+// and the reference standard-webhooks library's Verify followed by
+// encoding/json of the envelope.
+func BenchmarkVerify(b *testing.B) {
+	sizes := []struct {
+		name string
+		body []byte
+	}{
+		{"small", compactFixture(b, "user.created.json")},
+		{"large", largeBody(b, 300<<10)},
+	}
+	for _, sz := range sizes {
+		body := sz.body
+		now := time.Now()
+		id := "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e"
+		h := signed(b, testSecret, id, now, body)
+		ts := strconv.FormatInt(now.Unix(), 10)
+
+		b.Run(sz.name+"/clerkwebhook", func(b *testing.B) {
+			v := mustVerifier(b, testSecret)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := v.Verify(body, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(sz.name+"/hmac-floor", func(b *testing.B) {
+			key, _ := parseSecret(testSecret)
+			mac := hmac.New(sha256.New, key)
+			prefix := []byte(id + "." + ts + ".")
+			var sum [32]byte
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				mac.Reset()
+				mac.Write(prefix)
+				mac.Write(body)
+				mac.Sum(sum[:0])
+			}
+		})
+		b.Run(sz.name+"/reference+json", func(b *testing.B) {
+			wh, err := standardwebhooks.NewWebhook(testSecret)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rh := http.Header{}
+			rh.Set("webhook-id", id)
+			rh.Set("webhook-timestamp", ts)
+			rh.Set("webhook-signature", h.Get("svix-signature"))
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := wh.Verify(body, rh); err != nil {
+					b.Fatal(err)
+				}
+				var env referenceEnvelope
+				if err := json.Unmarshal(body, &env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,422 @@
+package clerkwebhook
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math/bits"
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxDepth is encoding/json's nesting limit, kept equal so that the two agree
+// on which documents are valid.
+const maxDepth = 10000
+
+// scanner is a minimal JSON reader over a byte slice: it validates the
+// grammar of RFC 8259 while skipping values, and decodes only the strings and
+// integers the envelope needs. It never allocates on the success path except
+// for strings that contain escapes.
+type scanner struct {
+	b []byte
+	i int
+}
+
+// ws skips whitespace. Indented JSON is mostly runs of spaces, which
+// skipWS crosses eight at a time.
+func (s *scanner) ws() { s.i = skipWS(s.b, s.i) }
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) consume(c byte) bool {
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) literal(lit string) bool {
+	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return true
+	}
+	return false
+}
+
+func (s *scanner) failure(reason string) string {
+	return reason + " at byte " + strconv.Itoa(s.i)
+}
+
+// key reads an object key and the colon after it, returning the decoded key.
+func (s *scanner) key() ([]byte, bool) {
+	k, ok := s.stringBytes(false)
+	if !ok {
+		return nil, false
+	}
+	s.ws()
+	if !s.consume(':') {
+		return nil, false
+	}
+	s.ws()
+	return k, true
+}
+
+// object reads an object whose members are handled by member, which must
+// consume the value (the scanner is positioned at it, whitespace skipped).
+func (s *scanner) object(member func(key []byte) bool) bool {
+	if !s.consume('{') {
+		return false
+	}
+	s.ws()
+	if s.consume('}') {
+		return true
+	}
+	for {
+		s.ws()
+		k, ok := s.key()
+		if !ok || !member(k) {
+			return false
+		}
+		s.ws()
+		if s.consume(',') {
+			continue
+		}
+		return s.consume('}')
+	}
+}
+
+// stringBytes reads a string value and returns its decoded content; with
+// allowNull, a JSON null reads as an empty string. The content aliases the
+// input unless the string has escapes or invalid UTF-8, which encoding/json
+// then decodes (replacing bad bytes with U+FFFD, as it does everywhere).
+func (s *scanner) stringBytes(allowNull bool) ([]byte, bool) {
+	if allowNull && s.literal("null") {
+		return nil, true
+	}
+	start := s.i
+	escaped, ok := s.skipString()
+	if !ok {
+		return nil, false
+	}
+	content := s.b[start+1 : s.i-1]
+	if !escaped && utf8.Valid(content) {
+		return content, true
+	}
+	var str string
+	if json.Unmarshal(s.b[start:s.i], &str) != nil {
+		return nil, false
+	}
+	return []byte(str), true
+}
+
+func (s *scanner) stringValue(allowNull bool) (string, bool) {
+	b, ok := s.stringBytes(allowNull)
+	return string(b), ok
+}
+
+// intValue reads an integer (or null, as 0). A number with a fraction or an
+// exponent, or one that overflows int64, is rejected.
+func (s *scanner) intValue() (int64, bool) {
+	if s.literal("null") {
+		return 0, true
+	}
+	start := s.i
+	if !s.skipNumber() {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
+	return n, err == nil
+}
+
+// skipValue validates and skips one value; depth is the number of
+// containers already open around it.
+func (s *scanner) skipValue(depth int) bool {
+	i := skipValue(s.b, s.i, depth)
+	if i < 0 {
+		return false
+	}
+	s.i = i
+	return true
+}
+
+// skipString validates and skips the string at the scanner's position and
+// reports whether it had escapes.
+func (s *scanner) skipString() (escaped, ok bool) {
+	i, escaped := skipString(s.b, s.i)
+	if i < 0 {
+		return false, false
+	}
+	s.i = i
+	return escaped, true
+}
+
+func (s *scanner) skipNumber() bool {
+	i := skipNumber(s.b, s.i)
+	if i < 0 {
+		return false
+	}
+	s.i = i
+	return true
+}
+
+// The skip functions below take the input and a position and return the
+// position after what they skipped, or -1 if the input is not valid JSON
+// there. They work on locals rather than the scanner's fields because they
+// are the hot loop: all of data goes through them.
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == lsb*' ' {
+				i += 8
+			}
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue skips one value without recursion: a bit stack records whether
+// each open container is an object (1) or an array (0), and obj caches the
+// innermost one.
+func skipValue(b []byte, i, depth int) int {
+	var stack [maxDepth/64 + 1]uint64
+	open := 0    // containers opened by this call
+	obj := false // whether the innermost open container is an object
+	for {
+		// A value starts here.
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return -1
+		}
+		switch c := b[i]; c {
+		case '{', '[':
+			if depth+open >= maxDepth {
+				return -1
+			}
+			obj = c == '{'
+			if obj {
+				stack[open/64] |= 1 << (open % 64)
+			} else {
+				stack[open/64] &^= 1 << (open % 64)
+			}
+			open++
+			i = skipWS(b, i+1)
+			if i < len(b) && b[i] == c+2 { // '{'+2 is '}', '['+2 is ']'
+				i++
+				open--
+				obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
+				break // an empty container is a complete value
+			}
+			if obj {
+				if i = skipKey(b, i); i < 0 {
+					return -1
+				}
+			}
+			continue // its first element
+		case '"':
+			if i = skipShortString(b, i); i < 0 {
+				return -1
+			}
+		case 't':
+			if i = skipLiteral(b, i, "true"); i < 0 {
+				return -1
+			}
+		case 'f':
+			if i = skipLiteral(b, i, "false"); i < 0 {
+				return -1
+			}
+		case 'n':
+			if i = skipLiteral(b, i, "null"); i < 0 {
+				return -1
+			}
+		default:
+			if i = skipNumber(b, i); i < 0 {
+				return -1
+			}
+		}
+		// A value ended: close containers until one takes another element.
+		for open > 0 {
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return -1
+			}
+			c := b[i]
+			i++
+			if c == ',' {
+				if obj {
+					if i = skipKey(b, skipWS(b, i)); i < 0 {
+						return -1
+					}
+				}
+				break
+			}
+			if obj && c == '}' || !obj && c == ']' {
+				open--
+				obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
+				continue
+			}
+			return -1
+		}
+		if open == 0 {
+			return i
+		}
+	}
+}
+
+// skipShortString is skipString with the common case, a string of at most
+// seven plain bytes, decided in one step without a call.
+func skipShortString(b []byte, i int) int {
+	if i+9 <= len(b) {
+		if m := specialMask(binary.LittleEndian.Uint64(b[i+1:])); m != 0 {
+			if j := i + 1 + bits.TrailingZeros64(m)/8; b[j] == '"' {
+				return j + 1
+			}
+		}
+	}
+	i, _ = skipString(b, i)
+	return i
+}
+
+// skipKey skips `"key" :` and the whitespace around the colon.
+func skipKey(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	if i = skipShortString(b, i); i < 0 {
+		return -1
+	}
+	i = skipWS(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	return i + 1
+}
+
+func skipLiteral(b []byte, i int, lit string) int {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit)
+	}
+	return -1
+}
+
+// skipNumber validates -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(b []byte, i int) int {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return -1
+	case b[i] == '0':
+		i++
+	case '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// specialMask has the high bit set in the lowest byte of w that is a quote,
+// a backslash or a control character (bits above the lowest may be spurious),
+// and is zero when w has none: the only bytes that end the fast path inside
+// a string. It uses the "has a byte less than n" test of Hacker's Delight
+// (x - n*lsb) &^ x & msb, exact for the lowest such byte. Flipping bit 1 maps
+// the quote (0x22) to 0x20 and keeps 0x00-0x1F in place, so one test below
+// 0x21 finds both the quote and the control characters.
+func specialMask(w uint64) uint64 {
+	qc := w ^ (lsb * 0x02)
+	bs := w ^ (lsb * '\\')
+	return ((qc-lsb*0x21)&^qc | (bs-lsb)&^bs) & msb
+}
+
+// skipString validates and skips a string starting at its opening quote,
+// eight bytes at a time through runs of ordinary characters (most of any
+// JSON document). It reports whether the string had escapes.
+func skipString(b []byte, i int) (next int, escaped bool) {
+	if i >= len(b) || b[i] != '"' {
+		return -1, false
+	}
+	i++
+	for {
+		for i+8 <= len(b) {
+			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto found
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= len(b) {
+			return -1, false
+		}
+	found:
+		switch b[i] {
+		case '"':
+			return i + 1, escaped
+		case '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				return -1, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return -1, false
+				}
+				i += 6
+			default:
+				return -1, false
+			}
+		default: // a control character
+			return -1, false
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

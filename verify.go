@@ -1,0 +1,334 @@
+package clerkwebhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultTolerance is how far a signature timestamp may be from the
+// verifier's clock, in either direction, before the message is rejected as a
+// replay (too old) or as coming from a skewed clock (too new). It is Svix's
+// own window.
+const DefaultTolerance = 5 * time.Minute
+
+// Environment variables read by the package-level Verify, in this order.
+// The first is the name Clerk's own SDKs use.
+const (
+	EnvSigningSecret = "CLERK_WEBHOOK_SIGNING_SECRET"
+	EnvSecret        = "CLERK_WEBHOOK_SECRET"
+)
+
+// A Verifier checks Clerk webhook deliveries against one or more signing
+// secrets. Build it once with NewVerifier; it is immutable and safe for
+// concurrent use by any number of goroutines.
+//
+// The zero Verifier has no secret and rejects every delivery with
+// ErrMissingSecret: no configuration mistake makes it accept anything.
+type Verifier struct {
+	keys      []*signingKey
+	tolerance time.Duration
+	now       func() time.Time
+}
+
+// An Option configures a Verifier in NewVerifier.
+type Option func(*Verifier) error
+
+// WithTolerance sets how far the signature timestamp may be from the clock in
+// either direction; the default is DefaultTolerance (5 minutes). The bounds
+// are inclusive. A tolerance of zero or less is an error (ErrInvalidOption):
+// there is no way to switch the replay check off.
+func WithTolerance(d time.Duration) Option {
+	return func(v *Verifier) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: tolerance must be positive, got %v", ErrInvalidOption, d)
+		}
+		v.tolerance = d
+		return nil
+	}
+}
+
+// WithClock replaces time.Now as the verifier's clock, for tests and for
+// tools that check a captured delivery as of the time it was received. A nil
+// clock is an error (ErrInvalidOption).
+func WithClock(now func() time.Time) Option {
+	return func(v *Verifier) error {
+		if now == nil {
+			return fmt.Errorf("%w: clock must not be nil", ErrInvalidOption)
+		}
+		v.now = now
+		return nil
+	}
+}
+
+// WithSecrets adds further accepted signing secrets, for rotation: during the
+// changeover a delivery signed with either the old or the new secret passes.
+// Each is parsed as strictly as the main secret; an empty one is an error.
+func WithSecrets(more ...string) Option {
+	return func(v *Verifier) error {
+		for i, s := range more {
+			k, err := parseSecret(s)
+			if err != nil {
+				if s == "" {
+					err = fmt.Errorf("%w: additional secret %d is empty", ErrInvalidSecret, i+1)
+				}
+				return fmt.Errorf("additional secret %d: %w", i+1, err)
+			}
+			v.keys = append(v.keys, newSigningKey(k))
+		}
+		return nil
+	}
+}
+
+// NewVerifier parses and validates secret (the endpoint's "whsec_..." signing
+// secret from the Clerk Dashboard; the bare base64 part is accepted too) and
+// returns a Verifier. An empty secret is ErrMissingSecret; any other unusable
+// secret is ErrInvalidSecret, with a message that names the likely mistake
+// but never the secret.
+func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
+	k, err := parseSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{
+		keys:      []*signingKey{newSigningKey(k)},
+		tolerance: DefaultTolerance,
+		now:       time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(v); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// Verify checks a delivery and returns its event envelope.
+//
+// body must be the raw request body exactly as received: a body that was
+// decoded and re-encoded, or had a newline added or trimmed, no longer matches
+// its signature. headers are the request headers; the svix-* names are read
+// (case-insensitively, values trimmed), falling back to the complete webhook-*
+// set.
+//
+// The checks run in this order, and the first failure is returned:
+//
+//  1. the three headers are present and well-formed (ErrMissingHeader, ErrInvalidHeader);
+//  2. some v1 signature matches under some secret (ErrNoMatchingSignature);
+//  3. the timestamp is within the tolerance of the clock (ErrTimestampTooOld, ErrTimestampTooNew);
+//  4. the body is an event envelope (ErrInvalidPayload).
+//
+// The signature is checked before the clock so that a timestamp error always
+// means "Clerk sent this, but not now": a forger learns nothing about the
+// window, and the error can report the exact skew of a genuine message.
+// Every error is a *VerificationError wrapping one sentinel.
+//
+// The returned Event's Data aliases body; do not modify body while the event
+// is in use.
+func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
+	if v == nil || len(v.keys) == 0 {
+		return Event{}, ErrMissingSecret
+	}
+	sh, verr := readHeaders(headers)
+	if verr != nil {
+		return Event{}, verr
+	}
+	ts, ok := parseTimestamp(sh.timestamp)
+	if !ok {
+		return Event{}, &VerificationError{Err: ErrInvalidHeader, MessageID: sh.id,
+			Header: strings.ToLower(sh.family.timestamp), Reason: "not an integer number of seconds"}
+	}
+	matched, tried, skipped := v.checkSignatures(sh, body)
+	signedAt := time.Unix(ts, 0)
+	skew := v.clock().Sub(signedAt)
+	if !matched {
+		return Event{}, &VerificationError{Err: ErrNoMatchingSignature, MessageID: sh.id,
+			Timestamp: signedAt, Skew: skew, SignaturesTried: tried, SignaturesSkipped: skipped}
+	}
+	if skew > v.tolerance || -skew > v.tolerance {
+		sentinel := ErrTimestampTooOld
+		if skew < 0 {
+			sentinel = ErrTimestampTooNew
+		}
+		return Event{}, &VerificationError{Err: sentinel, MessageID: sh.id, Timestamp: signedAt, Skew: skew,
+			SignatureValid: true, SignaturesTried: tried, SignaturesSkipped: skipped,
+			Reason: "tolerance " + v.tolerance.String()}
+	}
+	ev := Event{ID: sh.id, SignedAt: signedAt}
+	if reason := parseEnvelope(body, &ev); reason != "" {
+		return Event{}, &VerificationError{Err: ErrInvalidPayload, MessageID: sh.id, Timestamp: signedAt, Skew: skew,
+			SignatureValid: true, SignaturesTried: tried, SignaturesSkipped: skipped, Reason: reason}
+	}
+	return ev, nil
+}
+
+func (v *Verifier) clock() time.Time {
+	if v.now == nil {
+		return time.Now()
+	}
+	return v.now()
+}
+
+// checkSignatures compares every v1 entry of the signature header with the
+// expected signature under every key. Entries of other versions, and
+// malformed ones, are skipped and counted; they never match.
+func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool, tried, skipped int) {
+	for _, k := range v.keys {
+		st := k.get()
+		st.sign(sh.id, sh.timestamp, body)
+		rest := sh.signature
+		for rest != "" {
+			var entry string
+			entry, rest, _ = strings.Cut(rest, " ")
+			if entry == "" {
+				continue // a doubled space
+			}
+			version, sig, ok := strings.Cut(entry, ",")
+			if !ok || version != "v1" {
+				skipped++
+				continue
+			}
+			tried++
+			if len(sig) != len(st.expected) {
+				continue
+			}
+			copy(st.candidate[:], sig)
+			if hmac.Equal(st.candidate[:], st.expected[:]) {
+				matched = true
+				break
+			}
+		}
+		k.put(st)
+		if matched {
+			break
+		}
+	}
+	// The per-key loop counts each entry once per key; report entries, so
+	// the numbers read the same whatever the number of secrets.
+	if n := len(v.keys); n > 1 && !matched {
+		tried, skipped = tried/n, skipped/n
+	}
+	return matched, tried, skipped
+}
+
+// parseTimestamp accepts only a canonical decimal integer: digits, no sign,
+// no leading zero, no fraction or exponent, and no overflow. A canonical form
+// matters because the signed content uses the header text verbatim.
+func parseTimestamp(s string) (int64, bool) {
+	if s == "" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
+		return 0, false // 18 digits cannot overflow int64 seconds or time.Unix
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// signingKey holds one HMAC key's reusable state. Building an HMAC costs
+// several allocations and two SHA-256 blocks of key schedule; pooling the
+// prepared hash makes a verification allocation-free.
+type signingKey struct {
+	pool sync.Pool
+}
+
+type macState struct {
+	mac       hash.Hash
+	prefix    []byte   // "id.timestamp." for the current message
+	sum       [32]byte // raw HMAC
+	expected  [44]byte // base64 of sum: what a v1 entry must equal
+	candidate [44]byte // the entry under comparison
+}
+
+func newSigningKey(key []byte) *signingKey {
+	k := &signingKey{}
+	k.pool.New = func() any { return &macState{mac: hmac.New(sha256.New, key)} }
+	return k
+}
+
+func (k *signingKey) get() *macState  { return k.pool.Get().(*macState) }
+func (k *signingKey) put(s *macState) { k.pool.Put(s) }
+
+// sign computes the expected v1 signature of id.timestamp.body.
+func (s *macState) sign(id, timestamp string, body []byte) {
+	s.mac.Reset()
+	s.prefix = append(append(append(append(s.prefix[:0], id...), '.'), timestamp...), '.')
+	s.mac.Write(s.prefix)
+	s.mac.Write(body)
+	base64.StdEncoding.Encode(s.expected[:], s.mac.Sum(s.sum[:0]))
+	if cap(s.prefix) > 4096 {
+		s.prefix = nil // do not pin a huge buffer from one odd message id
+	}
+}
+
+// String describes the verifier without revealing any secret.
+func (v *Verifier) String() string {
+	if v == nil {
+		return "clerkwebhook.Verifier(nil)"
+	}
+	return fmt.Sprintf("clerkwebhook.Verifier{secrets: %d, tolerance: %v}", len(v.keys), v.tolerance)
+}
+
+// GoString is String, so %#v reveals no secret either.
+func (v *Verifier) GoString() string { return v.String() }
+
+// Format prints String for every verb, so no fmt verb can dump the keys.
+func (v *Verifier) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(v.String())) }
+
+// Verify checks a delivery with a Verifier built from the environment: the
+// secret is CLERK_WEBHOOK_SIGNING_SECRET, or CLERK_WEBHOOK_SECRET when the
+// first is unset or empty, with default options. When neither is set it
+// returns ErrMissingSecret; it never skips verification. The parsed secret
+// is cached and re-read when the variable changes.
+//
+// See Verifier.Verify for what it checks and returns.
+func Verify(body []byte, headers http.Header) (Event, error) {
+	v, err := envVerifier()
+	if err != nil {
+		return Event{}, err
+	}
+	return v.Verify(body, headers)
+}
+
+type envEntry struct {
+	secret string
+	v      *Verifier
+	err    error
+}
+
+var envCache atomic.Pointer[envEntry]
+
+func envVerifier() (*Verifier, error) {
+	secret := os.Getenv(EnvSigningSecret)
+	name := EnvSigningSecret
+	if secret == "" {
+		secret, name = os.Getenv(EnvSecret), EnvSecret
+	}
+	if secret == "" {
+		return nil, fmt.Errorf("%w: set %s to the endpoint's signing secret from the Clerk Dashboard", ErrMissingSecret, EnvSigningSecret)
+	}
+	if e := envCache.Load(); e != nil && e.secret == secret {
+		return e.v, e.err
+	}
+	v, err := NewVerifier(secret)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	envCache.Store(&envEntry{secret: secret, v: v, err: err})
+	return v, err
+}
