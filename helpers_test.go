@@ -64,7 +64,7 @@ func refVerify(tb testing.TB, secret string, body []byte, h http.Header, now tim
 		return false
 	}
 	skew := now.Sub(time.Unix(ts, 0))
-	return skew <= tol && -skew <= tol
+	return skew <= tol && skew >= -tol
 }
 
 func readFixture(tb testing.TB, name string) []byte {

@@ -156,7 +156,9 @@ func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
 		return Event{}, &VerificationError{Err: ErrNoMatchingSignature, MessageID: sh.id,
 			Timestamp: signedAt, Skew: skew, SignaturesTried: tried, SignaturesSkipped: skipped}
 	}
-	if skew > v.tolerance || -skew > v.tolerance {
+	// Not -skew > tolerance: Sub saturates at the minimum Duration for a
+	// timestamp centuries ahead, and negating that overflows back to negative.
+	if skew > v.tolerance || skew < -v.tolerance {
 		sentinel := ErrTimestampTooOld
 		if skew < 0 {
 			sentinel = ErrTimestampTooNew
