@@ -202,3 +202,10 @@ func internObject(b []byte) string {
 	}
 	return string(b)
 }
+
+// UnixMillis is a Clerk timestamp: milliseconds since the Unix epoch, as
+// every "*_at" field in a webhook payload is. It encodes as a JSON number.
+type UnixMillis int64
+
+// Time converts the timestamp to a time.Time in UTC.
+func (ms UnixMillis) Time() time.Time { return time.UnixMilli(int64(ms)).UTC() }
