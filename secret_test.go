@@ -1,0 +1,91 @@
+package clerkwebhook
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseSecret(t *testing.T) {
+	key24 := []byte("0123456789abcdefghijklmn")
+	b64 := base64.StdEncoding.EncodeToString(key24)
+	key16 := []byte("0123456789abcdef")
+	cases := []struct {
+		name   string
+		secret string
+		key    []byte // when accepted
+		want   error
+		detail string
+	}{
+		{name: "whsec_ form", secret: "whsec_" + b64, key: key24},
+		{name: "bare base64", secret: b64, key: key24},
+		{name: "16-byte key with padding", secret: "whsec_" + base64.StdEncoding.EncodeToString(key16), key: key16},
+		{name: "empty", secret: "", want: ErrMissingSecret},
+		{name: "prefix only", secret: "whsec_", want: ErrInvalidSecret, detail: "nothing follows"},
+		{name: "trailing newline", secret: "whsec_" + b64 + "\n", want: ErrInvalidSecret, detail: "whitespace"},
+		{name: "leading space", secret: " whsec_" + b64, want: ErrInvalidSecret, detail: "whitespace"},
+		{name: "double quotes", secret: `"whsec_` + b64 + `"`, want: ErrInvalidSecret, detail: "quotes"},
+		{name: "single quotes", secret: `'whsec_` + b64 + `'`, want: ErrInvalidSecret, detail: "quotes"},
+		{name: "Clerk secret key", secret: "sk_test_51Abcdefghijklmnopqrstuvwxyz0123", want: ErrInvalidSecret, detail: "Clerk API key"},
+		{name: "Clerk publishable key", secret: "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k", want: ErrInvalidSecret, detail: "Clerk API key"},
+		{name: "pasted signature", secret: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", want: ErrInvalidSecret, detail: "signature"},
+		{name: "doubled prefix", secret: "whsec_whsec_" + b64, want: ErrInvalidSecret, detail: "twice"},
+		{name: "url-safe alphabet", secret: "whsec_" + strings.ReplaceAll(strings.ReplaceAll(b64, "+", "-"), "/", "_") + "-_", want: ErrInvalidSecret, detail: "URL-safe"},
+		{name: "embedded newline", secret: "whsec_" + b64[:8] + "\n" + b64[8:], want: ErrInvalidSecret, detail: "character 15"},
+		{name: "not base64", secret: "whsec_this is not base64!", want: ErrInvalidSecret, detail: "not standard base64"},
+		{name: "missing padding", secret: "whsec_" + strings.TrimRight(base64.StdEncoding.EncodeToString(key16), "="), want: ErrInvalidSecret, detail: "padding"},
+		{name: "non-zero padding bits", secret: "whsec_" + base64.StdEncoding.EncodeToString(key16)[:21] + "B==", want: ErrInvalidSecret},
+		{name: "too short", secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte("short key")), want: ErrInvalidSecret, detail: "9 bytes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			key, err := parseSecret(tc.secret)
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, tc.key, key)
+				v, err := NewVerifier(tc.secret)
+				require.NoError(t, err)
+				assert.Len(t, v.keys, 1)
+				return
+			}
+			require.ErrorIs(t, err, tc.want)
+			assert.Nil(t, key)
+			if tc.detail != "" {
+				assert.Contains(t, err.Error(), tc.detail)
+			}
+			assertNoSecretIn(t, err.Error(), tc.secret)
+			_, err = NewVerifier(tc.secret)
+			assert.ErrorIs(t, err, tc.want, "NewVerifier reports the same error")
+		})
+	}
+}
+
+// assertNoSecretIn fails if msg contains the secret or any 8-character piece
+// of it that is not also part of the fixed message text.
+func assertNoSecretIn(t *testing.T, msg, secret string) {
+	t.Helper()
+	core := strings.Trim(strings.TrimSpace(secret), `"'`)
+	core = strings.TrimPrefix(core, "whsec_")
+	for i := 0; i+8 <= len(core); i++ {
+		piece := core[i : i+8]
+		if strings.Contains(msg, piece) && !strings.Contains(secretMessageText, piece) {
+			t.Fatalf("error message %q contains part of the secret (%q)", msg, piece)
+		}
+	}
+}
+
+// secretMessageText is every fixed text a secret error can contain.
+var secretMessageText = strings.Join([]string{
+	ErrMissingSecret.Error(), ErrInvalidSecret.Error(),
+	"it has leading or trailing whitespace (a newline from a file or a copy-paste?); remove it",
+	"it is wrapped in quotes; remove them",
+	"it looks like a Clerk API key (sk_/pk_); use the endpoint's signing secret (whsec_...) from Dashboard > Webhooks",
+	"it looks like a signature (v1,...) copied from a svix-signature header, not the signing secret",
+	"the whsec_ prefix appears twice", "nothing follows the whsec_ prefix",
+	"it uses the URL-safe base64 alphabet; the secret is standard base64",
+	"is not standard base64", "it is not valid standard base64 (check for truncation or missing '=' padding)",
+	"fewer than the", "required; is it truncated?", "additional secret",
+}, "\n")
