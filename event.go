@@ -126,7 +126,7 @@ func parseEnvelope(body []byte, ev *Event) string {
 			case "data":
 				bit = keyData
 				start := s.i
-				if s.peek() != '{' || !s.skipValue(0) {
+				if s.peek() != '{' || !s.skipValue(1) {
 					return s.failure(`"data" is not a JSON object`)
 				}
 				ev.Data = json.RawMessage(body[start:s.i:s.i])
@@ -136,7 +136,7 @@ func parseEnvelope(body []byte, ev *Event) string {
 					return s.failure(`"event_attributes" is malformed`)
 				}
 			default:
-				if !s.skipValue(0) {
+				if !s.skipValue(1) {
 					return s.failure("malformed JSON")
 				}
 			}
@@ -175,8 +175,9 @@ func (s *scanner) attributes(a *EventAttributes) bool {
 	}
 	return s.object(func(key []byte) bool {
 		if string(key) != "http_request" {
-			return s.skipValue(1)
+			return s.skipValue(2)
 		}
+		a.HTTPRequest = HTTPRequest{} // a repeated key replaces, as in encoding/json
 		if s.literal("null") {
 			return true
 		}
@@ -188,7 +189,7 @@ func (s *scanner) attributes(a *EventAttributes) bool {
 			case "user_agent":
 				a.HTTPRequest.UserAgent, ok = s.stringValue(true)
 			default:
-				ok = s.skipValue(2)
+				ok = s.skipValue(3)
 			}
 			return ok
 		})

@@ -2,6 +2,7 @@ package clerkwebhook
 
 import (
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -89,3 +90,26 @@ var secretMessageText = strings.Join([]string{
 	"is not standard base64", "it is not valid standard base64 (check for truncation or missing '=' padding)",
 	"fewer than the", "required; is it truncated?", "additional secret",
 }, "\n")
+
+// FuzzParseSecret: no panic; an accepted secret decodes exactly as standard
+// base64 after the optional prefix and is long enough; a rejected one never
+// echoes the secret.
+func FuzzParseSecret(f *testing.F) {
+	for _, s := range []string{testSecret, otherSecret, "", "whsec_", "sk_test_abc", "v1,abc", `"whsec_abc"`, "whsec_\nMfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, secret string) {
+		key, err := parseSecret(secret)
+		if err != nil {
+			require.True(t, errors.Is(err, ErrMissingSecret) || errors.Is(err, ErrInvalidSecret), "unexpected error %v", err)
+			require.Nil(t, key)
+			assertNoSecretIn(t, err.Error(), secret)
+			return
+		}
+		want, derr := base64.StdEncoding.Strict().DecodeString(strings.TrimPrefix(secret, "whsec_"))
+		require.NoError(t, derr)
+		require.Equal(t, want, key)
+		require.GreaterOrEqual(t, len(key), minKeyLen)
+		require.NotContains(t, secret, "\n")
+	})
+}
