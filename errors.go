@@ -123,3 +123,9 @@ func (e *VerificationError) Error() string {
 
 // Unwrap returns the sentinel, so errors.Is(err, ErrTimestampTooOld) works.
 func (e *VerificationError) Unwrap() error { return e.Err }
+
+// ErrWrongEventType is returned by a typed accessor such as Event.User when
+// the event carries another kind of object, for example User on a
+// session.created event, or Role on a role.deleted event whose payload is a
+// deleted-object stub.
+var ErrWrongEventType = errors.New("clerkwebhook: event carries another object")

@@ -2,6 +2,7 @@ package clerkwebhook
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -210,3 +211,261 @@ type UnixMillis int64
 
 // Time converts the timestamp to a time.Time in UTC.
 func (ms UnixMillis) Time() time.Time { return time.UnixMilli(int64(ms)).UTC() }
+
+// OccurredAt returns when the event happened, from the body's "timestamp".
+// Clerk documents it in milliseconds, but some of Clerk's own examples send
+// seconds; a value too small to be milliseconds after 1973 is read as
+// seconds. It returns the zero time when the body had no timestamp.
+func (e Event) OccurredAt() time.Time {
+	switch {
+	case e.Timestamp == 0:
+		return time.Time{}
+	case e.Timestamp < 1e11 && e.Timestamp > -1e11:
+		return time.Unix(e.Timestamp, 0).UTC()
+	default:
+		return time.UnixMilli(e.Timestamp).UTC()
+	}
+}
+
+// payloadKind is the Go type an event type's data decodes into.
+type payloadKind struct {
+	name   string // the Go type's name, for error messages
+	decode func(json.RawMessage) (any, error)
+	// orStub marks role.deleted and permission.deleted: Clerk's JS SDK types
+	// the full object, its event catalog a DeletedObject stub. Either is
+	// accepted; Payload picks by the payload's "deleted" key.
+	orStub bool
+}
+
+func kind[T any](name string) payloadKind {
+	return payloadKind{name: name, decode: func(data json.RawMessage) (any, error) {
+		v := new(T)
+		if err := json.Unmarshal(data, v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}}
+}
+
+var (
+	kindUser                   = kind[User]("User")
+	kindSession                = kind[Session]("Session")
+	kindEmail                  = kind[Email]("Email")
+	kindSMSMessage             = kind[SMSMessage]("SMSMessage")
+	kindOrganization           = kind[Organization]("Organization")
+	kindOrganizationDomain     = kind[OrganizationDomain]("OrganizationDomain")
+	kindOrganizationMembership = kind[OrganizationMembership]("OrganizationMembership")
+	kindOrganizationInvitation = kind[OrganizationInvitation]("OrganizationInvitation")
+	kindRole                   = kind[Role]("Role")
+	kindPermission             = kind[Permission]("Permission")
+	kindWaitlistEntry          = kind[WaitlistEntry]("WaitlistEntry")
+	kindDeletedObject          = kind[DeletedObject]("DeletedObject")
+	kindSubscription           = kind[Subscription]("Subscription")
+	kindSubscriptionItem       = kind[SubscriptionItem]("SubscriptionItem")
+	kindPaymentAttempt         = kind[PaymentAttempt]("PaymentAttempt")
+)
+
+func orStub(k payloadKind) payloadKind { k.orStub = true; return k }
+
+// payloadKinds maps every known event type to the type of its data.
+var payloadKinds = map[EventType]payloadKind{
+	UserCreated: kindUser, UserUpdated: kindUser, UserDeleted: kindDeletedObject,
+
+	SessionCreated: kindSession, SessionEnded: kindSession, SessionRemoved: kindSession,
+	SessionRevoked: kindSession, SessionPending: kindSession,
+
+	EmailCreated: kindEmail, SMSCreated: kindSMSMessage,
+
+	OrganizationCreated: kindOrganization, OrganizationUpdated: kindOrganization,
+	OrganizationDeleted: kindDeletedObject,
+
+	OrganizationDomainCreated: kindOrganizationDomain, OrganizationDomainUpdated: kindOrganizationDomain,
+	OrganizationDomainDeleted: kindDeletedObject,
+
+	OrganizationMembershipCreated: kindOrganizationMembership, OrganizationMembershipUpdated: kindOrganizationMembership,
+	OrganizationMembershipDeleted: kindOrganizationMembership,
+
+	OrganizationInvitationCreated: kindOrganizationInvitation, OrganizationInvitationRevoked: kindOrganizationInvitation,
+	OrganizationInvitationAccepted: kindOrganizationInvitation,
+
+	RoleCreated: kindRole, RoleUpdated: kindRole, RoleDeleted: orStub(kindRole),
+
+	PermissionCreated: kindPermission, PermissionUpdated: kindPermission, PermissionDeleted: orStub(kindPermission),
+
+	WaitlistEntryCreated: kindWaitlistEntry, WaitlistEntryUpdated: kindWaitlistEntry,
+
+	SubscriptionCreated: kindSubscription, SubscriptionUpdated: kindSubscription,
+	SubscriptionActive: kindSubscription, SubscriptionPastDue: kindSubscription,
+
+	SubscriptionItemCreated: kindSubscriptionItem, SubscriptionItemUpdated: kindSubscriptionItem,
+	SubscriptionItemActive: kindSubscriptionItem, SubscriptionItemCanceled: kindSubscriptionItem,
+	SubscriptionItemUpcoming: kindSubscriptionItem, SubscriptionItemEnded: kindSubscriptionItem,
+	SubscriptionItemAbandoned: kindSubscriptionItem, SubscriptionItemIncomplete: kindSubscriptionItem,
+	SubscriptionItemPastDue: kindSubscriptionItem, SubscriptionItemFreeTrialEnding: kindSubscriptionItem,
+
+	PaymentAttemptCreated: kindPaymentAttempt, PaymentAttemptUpdated: kindPaymentAttempt,
+}
+
+// isStub reports whether data is a deleted-object stub ({"deleted": true}).
+func isStub(data json.RawMessage) (bool, error) {
+	var probe struct {
+		Deleted *bool `json:"deleted"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return false, err
+	}
+	return probe.Deleted != nil && *probe.Deleted, nil
+}
+
+// resolve returns the kind the event's data has: its registered kind, or
+// DeletedObject for a stub on role.deleted and permission.deleted.
+func (e Event) resolve() (payloadKind, bool, error) {
+	k, ok := payloadKinds[e.Type]
+	if !ok {
+		return payloadKind{}, false, nil
+	}
+	if k.orStub {
+		stub, err := isStub(e.Data)
+		if err != nil {
+			return payloadKind{}, true, e.decodeError(err)
+		}
+		if stub {
+			return kindDeletedObject, true, nil
+		}
+	}
+	return k, true, nil
+}
+
+func (e Event) decodeError(err error) error {
+	return fmt.Errorf("%w: decoding the data of %s %s: %v", ErrInvalidPayload, e.Type, e.ID, err)
+}
+
+// Payload decodes Data into the Go type for the event's type and returns a
+// pointer to it, for a type switch:
+//
+//	switch p := p.(type) {
+//	case *clerkwebhook.User: ...
+//	case *clerkwebhook.DeletedObject: ...
+//	}
+//
+// For an event type this package does not know, it returns Data as a
+// json.RawMessage and no error, so that a new Clerk event never breaks a
+// receiver. role.deleted and permission.deleted yield *DeletedObject when
+// the payload is the {"deleted": true} stub and *Role or *Permission when it
+// is the full object. A payload that does not decode is ErrInvalidPayload.
+func (e Event) Payload() (any, error) {
+	k, known, err := e.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return e.Data, nil
+	}
+	v, err := k.decode(e.Data)
+	if err != nil {
+		return nil, e.decodeError(err)
+	}
+	return v, nil
+}
+
+// decodeAs decodes Data as T when the event carries a T, and fails with
+// ErrWrongEventType otherwise.
+func decodeAs[T any](e Event, want payloadKind) (*T, error) {
+	k, known, err := e.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if !known || k.name != want.name {
+		carries := "data of a type this package does not know"
+		if known {
+			carries = k.name + " data"
+		}
+		return nil, fmt.Errorf("%w: %s carries %s, not %s data", ErrWrongEventType, e.typeForError(), carries, want.name)
+	}
+	v := new(T)
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, e.decodeError(err)
+	}
+	return v, nil
+}
+
+func (e Event) typeForError() string {
+	if e.Type == "" {
+		return "an event with no type"
+	}
+	return string(e.Type)
+}
+
+// User decodes the data of user.created and user.updated. (user.deleted
+// carries a DeletedObject; a session's user is Session().User.)
+func (e Event) User() (*User, error) { return decodeAs[User](e, kindUser) }
+
+// Session decodes the data of the session.* events, including the nested user.
+func (e Event) Session() (*Session, error) { return decodeAs[Session](e, kindSession) }
+
+// Organization decodes the data of organization.created and organization.updated.
+func (e Event) Organization() (*Organization, error) {
+	return decodeAs[Organization](e, kindOrganization)
+}
+
+// OrganizationMembership decodes the data of the organizationMembership.*
+// events; organizationMembership.deleted carries the full membership too.
+func (e Event) OrganizationMembership() (*OrganizationMembership, error) {
+	return decodeAs[OrganizationMembership](e, kindOrganizationMembership)
+}
+
+// OrganizationInvitation decodes the data of the organizationInvitation.*
+// events; UserID is set on organizationInvitation.accepted.
+func (e Event) OrganizationInvitation() (*OrganizationInvitation, error) {
+	return decodeAs[OrganizationInvitation](e, kindOrganizationInvitation)
+}
+
+// OrganizationDomain decodes the data of organizationDomain.created and
+// organizationDomain.updated.
+func (e Event) OrganizationDomain() (*OrganizationDomain, error) {
+	return decodeAs[OrganizationDomain](e, kindOrganizationDomain)
+}
+
+// Email decodes the data of email.created.
+func (e Event) Email() (*Email, error) { return decodeAs[Email](e, kindEmail) }
+
+// SMSMessage decodes the data of sms.created.
+func (e Event) SMSMessage() (*SMSMessage, error) { return decodeAs[SMSMessage](e, kindSMSMessage) }
+
+// Role decodes the data of role.created, role.updated, and role.deleted when
+// Clerk sends the full role; a role.deleted stub is ErrWrongEventType (use
+// DeletedObject).
+func (e Event) Role() (*Role, error) { return decodeAs[Role](e, kindRole) }
+
+// Permission decodes the data of permission.created, permission.updated, and
+// permission.deleted when Clerk sends the full permission; a stub is
+// ErrWrongEventType (use DeletedObject).
+func (e Event) Permission() (*Permission, error) { return decodeAs[Permission](e, kindPermission) }
+
+// WaitlistEntry decodes the data of the waitlistEntry.* events.
+func (e Event) WaitlistEntry() (*WaitlistEntry, error) {
+	return decodeAs[WaitlistEntry](e, kindWaitlistEntry)
+}
+
+// DeletedObject decodes the data of user.deleted, organization.deleted,
+// organizationDomain.deleted, and the stub form of role.deleted and
+// permission.deleted.
+func (e Event) DeletedObject() (*DeletedObject, error) {
+	return decodeAs[DeletedObject](e, kindDeletedObject)
+}
+
+// Subscription decodes the data of the subscription.* events.
+func (e Event) Subscription() (*Subscription, error) {
+	return decodeAs[Subscription](e, kindSubscription)
+}
+
+// SubscriptionItem decodes the data of the subscriptionItem.* events, in
+// either of the two shapes Clerk documents.
+func (e Event) SubscriptionItem() (*SubscriptionItem, error) {
+	return decodeAs[SubscriptionItem](e, kindSubscriptionItem)
+}
+
+// PaymentAttempt decodes the data of paymentAttempt.created and paymentAttempt.updated.
+func (e Event) PaymentAttempt() (*PaymentAttempt, error) {
+	return decodeAs[PaymentAttempt](e, kindPaymentAttempt)
+}
