@@ -51,7 +51,7 @@ var wantGoType = map[EventType]string{
 	SubscriptionItemCanceled: "SubscriptionItem", SubscriptionItemUpcoming: "SubscriptionItem", SubscriptionItemEnded: "SubscriptionItem",
 	SubscriptionItemAbandoned: "SubscriptionItem", SubscriptionItemIncomplete: "SubscriptionItem", SubscriptionItemPastDue: "SubscriptionItem",
 	SubscriptionItemFreeTrialEnding: "SubscriptionItem",
-	PaymentAttemptCreated: "PaymentAttempt", PaymentAttemptUpdated: "PaymentAttempt",
+	PaymentAttemptCreated:           "PaymentAttempt", PaymentAttemptUpdated: "PaymentAttempt",
 }
 
 func TestEventTypeCatalogue(t *testing.T) {
