@@ -286,10 +286,8 @@ func (v *Verifier) String() string {
 	return fmt.Sprintf("clerkwebhook.Verifier{secrets: %d, tolerance: %v}", len(v.keys), v.tolerance)
 }
 
-// GoString is String, so %#v reveals no secret either.
-func (v *Verifier) GoString() string { return v.String() }
-
-// Format prints String for every verb, so no fmt verb can dump the keys.
+// Format prints String for every verb (%#v and %x included), so no fmt
+// verb can dump the keys.
 func (v *Verifier) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(v.String())) }
 
 // Verify checks a delivery with a Verifier built from the environment: the
