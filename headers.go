@@ -89,35 +89,26 @@ func missing(s signedHeaders) *VerificationError {
 	return &VerificationError{Err: ErrMissingHeader, MessageID: s.id, Header: strings.Join(names, ", ")}
 }
 
-// values returns every value of a header, matching the name without regard
-// to case. http.Header from net/http is canonicalised, so the first map lookup
-// usually answers; maps built by hand (Lambda events, fasthttp adapters) may
-// use any spelling, so fall back to a case-insensitive scan.
+// values returns the values of a header. http.Header from net/http is
+// canonicalised, so the map lookup usually answers; maps built by hand
+// (Lambda events, fasthttp adapters) may use any spelling, so when the
+// canonical key is absent the names are compared without regard to case.
 func values(h http.Header, canonical string) []string {
 	if v, ok := h[canonical]; ok {
-		if len(h) <= 1 || !hasOtherSpelling(h, canonical) {
-			return v
-		}
+		return v
 	}
 	var all []string
+	matches := 0
 	for k, v := range h {
-		if strings.EqualFold(k, canonical) {
-			all = append(all, v...)
+		if len(k) == len(canonical) && strings.EqualFold(k, canonical) {
+			if matches++; matches == 1 {
+				all = v // usually the only spelling: no copy
+			} else {
+				all = append(all[:len(all):len(all)], v...)
+			}
 		}
 	}
 	return all
-}
-
-// hasOtherSpelling reports whether h holds canonical under a second spelling
-// too. It only looks when the key count makes that possible, which for a
-// real request is a short scan with no allocation.
-func hasOtherSpelling(h http.Header, canonical string) bool {
-	for k := range h {
-		if k != canonical && len(k) == len(canonical) && strings.EqualFold(k, canonical) {
-			return true
-		}
-	}
-	return false
 }
 
 // single returns the one trimmed value of an id or timestamp header. Several

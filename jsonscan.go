@@ -186,90 +186,150 @@ func skipWS(b []byte, i int) int {
 
 // skipValue skips one value without recursion: a bit stack records whether
 // each open container is an object (1) or an array (0), and obj caches the
-// innermost one.
+// innermost one. Strings, keys included, are scanned inline (the string
+// loop is the hottest code in Verify); inKey says where a string returns to.
 func skipValue(b []byte, i, depth int) int {
 	var stack [maxDepth/64 + 1]uint64
 	open := 0    // containers opened by this call
 	obj := false // whether the innermost open container is an object
-	for {
-		// A value starts here.
+	inKey := false
+	var c byte
+
+value: // a value starts at i, after optional whitespace
+	if i < len(b) && b[i] <= ' ' {
 		i = skipWS(b, i)
-		if i >= len(b) {
+	}
+	if i >= len(b) {
+		return -1
+	}
+	switch c = b[i]; c {
+	case '"':
+		goto str
+	case '{', '[':
+		if depth+open >= maxDepth {
 			return -1
 		}
-		switch c := b[i]; c {
-		case '{', '[':
-			if depth+open >= maxDepth {
-				return -1
-			}
-			obj = c == '{'
-			if obj {
-				stack[open/64] |= 1 << (open % 64)
-			} else {
-				stack[open/64] &^= 1 << (open % 64)
-			}
-			open++
-			i = skipWS(b, i+1)
-			if i < len(b) && b[i] == c+2 { // '{'+2 is '}', '['+2 is ']'
-				i++
-				open--
-				obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
-				break // an empty container is a complete value
-			}
-			if obj {
-				if i = skipKey(b, i); i < 0 {
-					return -1
-				}
-			}
-			continue // its first element
-		case '"':
-			if i = skipShortString(b, i); i < 0 {
-				return -1
-			}
-		case 't':
-			if i = skipLiteral(b, i, "true"); i < 0 {
-				return -1
-			}
-		case 'f':
-			if i = skipLiteral(b, i, "false"); i < 0 {
-				return -1
-			}
-		case 'n':
-			if i = skipLiteral(b, i, "null"); i < 0 {
-				return -1
-			}
-		default:
-			if i = skipNumber(b, i); i < 0 {
-				return -1
-			}
+		obj = c == '{'
+		if obj {
+			stack[open/64] |= 1 << (open % 64)
+		} else {
+			stack[open/64] &^= 1 << (open % 64)
 		}
-		// A value ended: close containers until one takes another element.
-		for open > 0 {
+		open++
+		i = skipWS(b, i+1)
+		if i < len(b) && b[i] == c+2 { // '{'+2 is '}', '['+2 is ']'
+			i++
+			open--
+			obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
+			goto ended // an empty container is a complete value
+		}
+		if obj {
+			goto key
+		}
+		goto value // the array's first element
+	case 't':
+		i = skipLiteral(b, i, "true")
+	case 'f':
+		i = skipLiteral(b, i, "false")
+	case 'n':
+		i = skipLiteral(b, i, "null")
+	default:
+		i = skipNumber(b, i)
+	}
+	if i < 0 {
+		return -1
+	}
+
+ended: // a value ended at i: close containers until one takes another element
+	if open == 0 {
+		return i
+	}
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	if i >= len(b) {
+		return -1
+	}
+	switch c = b[i]; {
+	case c == ',':
+		i++
+		if obj {
 			i = skipWS(b, i)
+			goto key
+		}
+		goto value
+	case obj && c == '}' || !obj && c == ']':
+		i++
+		open--
+		obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
+		goto ended
+	}
+	return -1
+
+key: // an object key starts at i
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	inKey = true
+
+str: // a string starts at i, on its opening quote
+	i++
+	for {
+		if i+8 <= len(b) {
+			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8
+		} else {
+			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+				i++
+			}
 			if i >= len(b) {
 				return -1
 			}
-			c := b[i]
+		}
+		if c = b[i]; c == '"' {
 			i++
-			if c == ',' {
-				if obj {
-					if i = skipKey(b, skipWS(b, i)); i < 0 {
-						return -1
-					}
-				}
-				break
-			}
-			if obj && c == '}' || !obj && c == ']' {
-				open--
-				obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
-				continue
-			}
+			break
+		}
+		if c != '\\' {
+			return -1 // a control character
+		}
+		if i = skipEscape(b, i); i < 0 {
 			return -1
 		}
-		if open == 0 {
-			return i
-		}
 	}
+	if !inKey {
+		goto ended
+	}
+	inKey = false
+	if i < len(b) && b[i] <= ' ' {
+		i = skipWS(b, i)
+	}
+	if i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	i++
+	goto value
+}
+
+// skipEscape skips the escape sequence at b[i] (a backslash).
+func skipEscape(b []byte, i int) int {
+	if i+1 >= len(b) {
+		return -1
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 2
+	case 'u':
+		if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+			return -1
+		}
+		return i + 6
+	}
+	return -1
 }
 
 // skipShortString is skipString with the common case, a string of at most
