@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +52,31 @@ func compactFixture(tb testing.TB, name string) []byte {
 	return buf.Bytes()
 }
 
+// largeEmail returns an email.created delivery of about size bytes: the
+// fixture with its HTML body grown, as a long transactional email would be.
+// Unlike largeBody it is mostly long strings.
+func largeEmail(tb testing.TB, size int) []byte {
+	var env map[string]any
+	if err := json.Unmarshal(readFixture(tb, "email.created.json"), &env); err != nil {
+		tb.Fatal(err)
+	}
+	data := env["data"].(map[string]any)
+	var html strings.Builder
+	html.WriteString("<!DOCTYPE html><html><body><table role=\"presentation\" width=\"100%\">\n")
+	for i := 0; html.Len() < size-3000; i++ {
+		fmt.Fprintf(&html, "<tr><td style=\"padding:8px 16px;font-family:Helvetica,Arial,sans-serif;color:#333\">Invoice line %d: Pro plan, seat %d</td><td align=\"right\">$20.00</td></tr>\n", i, i%50)
+	}
+	html.WriteString("</table></body></html>")
+	data["body"] = html.String()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(env); err != nil {
+		tb.Fatal(err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
 // referenceEnvelope is what a user of the reference library decodes after
 // verifying: the envelope, with data kept raw.
 type referenceEnvelope struct {
@@ -78,6 +104,7 @@ func BenchmarkVerify(b *testing.B) {
 	}{
 		{"small", compactFixture(b, "user.created.json")},
 		{"large", largeBody(b, 300<<10)},
+		{"large-html", largeEmail(b, 300<<10)},
 	}
 	for _, sz := range sizes {
 		body := sz.body

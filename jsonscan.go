@@ -297,6 +297,10 @@ str: // a string starts at i, on its opening quote
 		if c != '\\' {
 			return -1 // a control character
 		}
+		if i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\' || b[i+1] == 'n') {
+			i += 2 // the common escapes, without a call
+			continue
+		}
 		if i = skipEscape(b, i); i < 0 {
 			return -1
 		}
