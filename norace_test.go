@@ -1,0 +1,5 @@
+//go:build !race
+
+package clerkwebhook
+
+const raceEnabled = false
