@@ -129,3 +129,8 @@ func (e *VerificationError) Unwrap() error { return e.Err }
 // session.created event, or Role on a role.deleted event whose payload is a
 // deleted-object stub.
 var ErrWrongEventType = errors.New("clerkwebhook: event carries another object")
+
+// ErrBodyTooLarge means the body is larger than the Verifier's limit
+// (WithMaxBodyBytes). Nothing beyond the limit is read, and the signature is
+// not checked. Answer 413.
+var ErrBodyTooLarge = errors.New("clerkwebhook: body too large")

@@ -31,7 +31,7 @@ const goldenPath = "testdata/deliveries.json"
 
 func fixtureNames(tb testing.TB) []string {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
 	require.NoError(tb, err)
 	require.NotEmpty(tb, paths)
 	var names []string

@@ -69,7 +69,7 @@ func refVerify(tb testing.TB, secret string, body []byte, h http.Header, now tim
 
 func readFixture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "events", name))
+	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	require.NoError(tb, err)
 	return b
 }
@@ -80,3 +80,7 @@ func mustVerifier(tb testing.TB, secret string, opts ...Option) *Verifier {
 	require.NoError(tb, err)
 	return v
 }
+
+// fixtureDir holds one realistic payload per event type. It lives in the
+// test kit, which embeds it for users' tests (clerkwebhooktest.Fixture).
+const fixtureDir = "clerkwebhooktest/fixtures"

@@ -1,13 +1,17 @@
 package clerkwebhook
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +41,12 @@ type Verifier struct {
 	keys      []*signingKey
 	tolerance time.Duration
 	now       func() time.Time
+	maxBody   int64
 }
+
+// DefaultMaxBodyBytes is the default body limit: 1 MiB, far above the
+// largest Clerk payload (user metadata is capped at 8 KB per kind).
+const DefaultMaxBodyBytes = 1 << 20
 
 // An Option configures a Verifier in NewVerifier.
 type Option func(*Verifier) error
@@ -52,6 +61,19 @@ func WithTolerance(d time.Duration) Option {
 			return fmt.Errorf("%w: tolerance must be positive, got %v", ErrInvalidOption, d)
 		}
 		v.tolerance = d
+		return nil
+	}
+}
+
+// WithMaxBodyBytes sets the largest body VerifyRequest reads and Verify
+// accepts; the default is DefaultMaxBodyBytes (1 MiB). A larger body is
+// ErrBodyTooLarge. A limit of zero or less is an error (ErrInvalidOption).
+func WithMaxBodyBytes(n int64) Option {
+	return func(v *Verifier) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: body limit must be positive, got %d", ErrInvalidOption, n)
+		}
+		v.maxBody = n
 		return nil
 	}
 }
@@ -102,6 +124,7 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 		keys:      []*signingKey{newSigningKey(k)},
 		tolerance: DefaultTolerance,
 		now:       time.Now,
+		maxBody:   DefaultMaxBodyBytes,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -124,6 +147,7 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 //
 // The checks run in this order, and the first failure is returned:
 //
+//  0. the body is within the limit (ErrBodyTooLarge);
 //  1. the three headers are present and well-formed (ErrMissingHeader, ErrInvalidHeader);
 //  2. some v1 signature matches under some secret (ErrNoMatchingSignature);
 //  3. the timestamp is within the tolerance of the clock (ErrTimestampTooOld, ErrTimestampTooNew);
@@ -139,6 +163,9 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
 	if v == nil || len(v.keys) == 0 {
 		return Event{}, ErrMissingSecret
+	}
+	if int64(len(body)) > v.maxBody {
+		return Event{}, v.tooLarge(headers)
 	}
 	sh, verr := readHeaders(headers)
 	if verr != nil {
@@ -173,6 +200,53 @@ func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
 			SignatureValid: true, SignaturesTried: tried, SignaturesSkipped: skipped, Reason: reason}
 	}
 	return ev, nil
+}
+
+func (v *Verifier) tooLarge(h http.Header) *VerificationError {
+	sh, _ := readHeaders(h)
+	return &VerificationError{Err: ErrBodyTooLarge, MessageID: sh.id, Reason: "limit " + strconv.FormatInt(v.maxBody, 10) + " bytes"}
+}
+
+// VerifyRequest reads r's body, at most the Verifier's limit
+// (WithMaxBodyBytes), verifies it with r's headers as Verify does, and puts
+// the bytes back on r.Body, so that later code can read it again. A larger
+// body is ErrBodyTooLarge, detected without reading past the limit (even
+// when no Content-Length was sent); the body is then left partly read. An
+// error reading the body is returned wrapped, not as a VerificationError.
+func (v *Verifier) VerifyRequest(r *http.Request) (Event, error) {
+	if v == nil || len(v.keys) == 0 {
+		return Event{}, ErrMissingSecret
+	}
+	body, err := v.readBody(r)
+	if err != nil {
+		return Event{}, err
+	}
+	return v.Verify(body, r.Header)
+}
+
+func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > v.maxBody {
+		return nil, v.tooLarge(r.Header)
+	}
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = r.ContentLength + 1 // +1: reading to EOF needs room for the zero-length read
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, v.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, v.tooLarge(r.Header)
+		}
+		return nil, fmt.Errorf("clerkwebhook: reading the request body: %w", err)
+	}
+	body := buf.Bytes()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
 }
 
 func (v *Verifier) clock() time.Time {
