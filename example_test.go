@@ -2,6 +2,8 @@ package clerkwebhook_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -146,4 +148,76 @@ func ExampleVerificationError() {
 	//   clerkwebhook: timestamp too old: valid signature but 7m12s old (tolerance 5m0s)
 	// msg_errors: forged, or the wrong secret
 	//   clerkwebhook: no matching signature: tried 1 v1 signature(s)
+}
+
+// The Handler on a ServeMux: one callback per event type, a body limit, and
+// idempotency on the message id. A retry of a message already processed is
+// acknowledged without running the callback again.
+func ExampleHandler() {
+	verifier, err := clerkwebhook.NewVerifier(exampleSecret) // os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET")
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := clerkwebhook.NewHandler(verifier,
+		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator(0)))
+	handler.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
+		user, err := e.User()
+		if err != nil {
+			return err // 500: Svix delivers it again
+		}
+		fmt.Println("welcome", user.ID)
+		return nil
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/clerk", handler) // outside any auth middleware
+
+	sentAt := time.Now()
+	for attempt := 1; attempt <= 2; attempt++ { // the same message, delivered twice
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, clerkDelivery(exampleSecret, "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e", sentAt, exampleBody))
+		fmt.Println("attempt", attempt, rec.Code)
+	}
+	// Output:
+	// welcome user_2pYq8XkJd3nF7sLw0ZrT5uVbC1e
+	// attempt 1 200
+	// attempt 2 200
+}
+
+// VerifyRequest in a handler of your own: it reads the body (up to the
+// limit), verifies it, and puts it back, so code written for plain JSON
+// requests can read r.Body as before.
+func ExampleVerifier_VerifyRequest() {
+	verifier, err := clerkwebhook.NewVerifier(exampleSecret, clerkwebhook.WithMaxBodyBytes(64<<10))
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event, err := verifier.VerifyRequest(r)
+		switch {
+		case errors.Is(err, clerkwebhook.ErrBodyTooLarge):
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "invalid webhook", http.StatusBadRequest)
+			return
+		}
+		var raw struct {
+			Data struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil { // the body is still there
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		fmt.Println(event.Type, raw.Data.ID)
+	})
+
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, clerkDelivery(exampleSecret, "msg_custom", time.Now(), exampleBody))
+	fmt.Println(rec.Code)
+	// Output:
+	// user.created user_2pYq8XkJd3nF7sLw0ZrT5uVbC1e
+	// 200
 }
