@@ -244,6 +244,12 @@ func TestUserHelpers(t *testing.T) {
 	assert.False(t, u.CreatedAt.Time().IsZero())
 	assert.Equal(t, int64(u.CreatedAt), u.CreatedAt.Time().UnixMilli())
 
+	full, err := verifiedFixture(t, "user.updated.json").User()
+	require.NoError(t, err)
+	wallet := full.PrimaryWeb3Wallet()
+	require.NotNil(t, wallet)
+	assert.Equal(t, *full.PrimaryWeb3WalletID, wallet.ID)
+
 	// The email-only sign-up: nulls everywhere a name or phone would be.
 	u, err = verifiedFixture(t, "user.created--email-only.json").User()
 	require.NoError(t, err)

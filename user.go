@@ -108,42 +108,40 @@ type User struct {
 // PrimaryEmailAddressID, or nil when the user (or the id) is nil or no
 // element matches. The result points into u.EmailAddresses.
 func (u *User) PrimaryEmailAddress() *EmailAddress {
-	if u == nil || u.PrimaryEmailAddressID == nil {
+	if u == nil {
 		return nil
 	}
-	for i := range u.EmailAddresses {
-		if u.EmailAddresses[i].ID == *u.PrimaryEmailAddressID {
-			return &u.EmailAddresses[i]
-		}
-	}
-	return nil
+	return byID(u.EmailAddresses, u.PrimaryEmailAddressID, func(e *EmailAddress) string { return e.ID })
 }
 
 // PrimaryPhoneNumber returns the element of PhoneNumbers whose ID is
 // PrimaryPhoneNumberID, or nil when the user (or the id) is nil or no
 // element matches. The result points into u.PhoneNumbers.
 func (u *User) PrimaryPhoneNumber() *PhoneNumber {
-	if u == nil || u.PrimaryPhoneNumberID == nil {
+	if u == nil {
 		return nil
 	}
-	for i := range u.PhoneNumbers {
-		if u.PhoneNumbers[i].ID == *u.PrimaryPhoneNumberID {
-			return &u.PhoneNumbers[i]
-		}
-	}
-	return nil
+	return byID(u.PhoneNumbers, u.PrimaryPhoneNumberID, func(p *PhoneNumber) string { return p.ID })
 }
 
 // PrimaryWeb3Wallet returns the element of Web3Wallets whose ID is
 // PrimaryWeb3WalletID, or nil when the user (or the id) is nil or no
 // element matches. The result points into u.Web3Wallets.
 func (u *User) PrimaryWeb3Wallet() *Web3Wallet {
-	if u == nil || u.PrimaryWeb3WalletID == nil {
+	if u == nil {
 		return nil
 	}
-	for i := range u.Web3Wallets {
-		if u.Web3Wallets[i].ID == *u.PrimaryWeb3WalletID {
-			return &u.Web3Wallets[i]
+	return byID(u.Web3Wallets, u.PrimaryWeb3WalletID, func(w *Web3Wallet) string { return w.ID })
+}
+
+// byID returns the element of items whose id is *id, or nil.
+func byID[T any](items []T, id *string, idOf func(*T) string) *T {
+	if id == nil {
+		return nil
+	}
+	for i := range items {
+		if idOf(&items[i]) == *id {
+			return &items[i]
 		}
 	}
 	return nil
