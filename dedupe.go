@@ -69,8 +69,13 @@ func (s ClaimState) String() string {
 // 'processing' row older than the lease as free), longer than the callback
 // can take and shorter than Svix's first retry intervals.
 type Deduplicator interface {
+	// Claim atomically reserves id, or reports that it is Completed or
+	// InProgress elsewhere. An error makes the Handler answer 500.
 	Claim(ctx context.Context, id string) (ClaimState, error)
+	// Complete records that id was processed successfully.
 	Complete(ctx context.Context, id string) error
+	// Release drops the claim on id after a failure, so a retry can claim
+	// it again. It must not forget a completed id.
 	Release(ctx context.Context, id string) error
 }
 
@@ -117,6 +122,7 @@ type memDone struct {
 	expires time.Time
 }
 
+// Claim implements Deduplicator.
 func (m *memoryDedup) Claim(_ context.Context, id string) (ClaimState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -131,6 +137,7 @@ func (m *memoryDedup) Claim(_ context.Context, id string) (ClaimState, error) {
 	return Claimed, nil
 }
 
+// Complete implements Deduplicator.
 func (m *memoryDedup) Complete(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -144,6 +151,7 @@ func (m *memoryDedup) Complete(_ context.Context, id string) error {
 	return nil
 }
 
+// Release implements Deduplicator.
 func (m *memoryDedup) Release(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

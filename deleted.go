@@ -3,8 +3,8 @@ package clerkwebhook
 // DeletedObject is the data of user.deleted, organization.deleted and
 // organizationDomain.deleted, and of role.deleted and permission.deleted in
 // the form Clerk's event catalog documents. (Clerk's JS SDK types the last
-// two as a full Role or Permission; a handler that must accept both can
-// check for "deleted": true first.)
+// two as a full Role or Permission; Event.Payload picks the type by the
+// payload's "deleted" key.)
 type DeletedObject struct {
 	// Object is the type of the deleted resource: "user", "organization",
 	// "organization_domain", "role" or "permission".
