@@ -247,5 +247,11 @@ func logError(r *http.Request, err error) {
 	if errors.As(err, &ve) && ve.MessageID != "" {
 		attrs = append(attrs, slog.String("message_id", ve.MessageID))
 	}
-	slog.Default().WarnContext(r.Context(), "clerk webhook not processed", attrs...)
+	level := slog.LevelWarn // a rejected request: usually not ours to fix
+	var ce *CallbackError
+	if errors.As(err, &ce) {
+		level = slog.LevelError // our callback failed: Svix will retry
+		attrs = append(attrs, slog.String("message_id", ce.MessageID), slog.String("event_type", string(ce.Type)))
+	}
+	slog.Default().Log(r.Context(), level, "clerk webhook not processed", attrs...)
 }
