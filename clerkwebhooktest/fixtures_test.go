@@ -1,0 +1,175 @@
+package clerkwebhooktest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+)
+
+const unknownFixture = "unknown.future.json"
+
+// typeOf reads the envelope's "type" with encoding/json, independently of
+// the package under test.
+func typeOf(t *testing.T, body []byte) string {
+	t.Helper()
+	var env struct {
+		Type string `json:"type"`
+	}
+	require.NoError(t, json.Unmarshal(body, &env))
+	return env.Type
+}
+
+// checkDelivers signs body at FixtureTime and checks that both the
+// verifier (with its clock pinned) and the reference library accept it,
+// and that the typed payload decodes.
+func checkDelivers(t *testing.T, body []byte, wantType string) {
+	t.Helper()
+	secret := clerkwebhooktest.NewSecret()
+	h := clerkwebhooktest.Sign(secret, "msg_fixture", clerkwebhooktest.FixtureTime, body)
+
+	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime)))
+	require.NoError(t, err)
+	ev, err := v.Verify(body, h)
+	require.NoError(t, err)
+	assert.Equal(t, clerkwebhook.EventType(wantType), ev.Type)
+	_, err = ev.Payload()
+	assert.NoError(t, err)
+
+	ref, err := standardwebhooks.NewWebhook(secret)
+	require.NoError(t, err)
+	assert.NoError(t, ref.VerifyIgnoringTimestamp(body, webhookHeaders(h)))
+}
+
+func TestFixtureForEveryEventType(t *testing.T) {
+	types := clerkwebhook.EventTypes()
+	require.NotEmpty(t, types)
+	for _, et := range types {
+		t.Run(string(et), func(t *testing.T) {
+			body := clerkwebhooktest.Fixture(et)
+			require.NotNil(t, body, "no fixture for %s", et)
+			require.True(t, json.Valid(body), "invalid JSON")
+			assert.Equal(t, string(et), typeOf(t, body))
+			checkDelivers(t, body, string(et))
+		})
+	}
+}
+
+func TestEveryFixtureFileDelivers(t *testing.T) {
+	for _, name := range clerkwebhooktest.FixtureNames() {
+		t.Run(name, func(t *testing.T) {
+			body, err := clerkwebhooktest.FixtureFile(name)
+			require.NoError(t, err)
+			require.True(t, json.Valid(body), "invalid JSON")
+			typ := typeOf(t, body)
+			if name == unknownFixture {
+				assert.False(t, clerkwebhook.EventType(typ).Known(), "%s has a known type %s", name, typ)
+			} else {
+				base, _, _ := strings.Cut(strings.TrimSuffix(name, ".json"), "--")
+				assert.Equal(t, base, typ, "file name and type disagree")
+				assert.True(t, clerkwebhook.EventType(typ).Known(), "unknown type %s", typ)
+			}
+			checkDelivers(t, body, typ)
+		})
+	}
+}
+
+func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
+	for _, name := range clerkwebhooktest.FixtureNames() {
+		body, err := clerkwebhooktest.FixtureFile(name)
+		require.NoError(t, err)
+		var env struct {
+			Timestamp int64 `json:"timestamp"`
+		}
+		require.NoError(t, json.Unmarshal(body, &env))
+		gap := time.UnixMilli(env.Timestamp).Sub(clerkwebhooktest.FixtureTime).Abs()
+		assert.Less(t, gap, 90*24*time.Hour, "%s is dated %v", name, time.UnixMilli(env.Timestamp).UTC())
+	}
+}
+
+func TestFixtureReturnsCopy(t *testing.T) {
+	first := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
+	want := bytes.Clone(first)
+	for i := range first {
+		first[i] = 'x'
+	}
+	assert.Equal(t, want, clerkwebhooktest.Fixture(clerkwebhook.UserCreated))
+
+	file, err := clerkwebhooktest.FixtureFile("user.created.json")
+	require.NoError(t, err)
+	assert.Equal(t, want, file)
+	for i := range file {
+		file[i] = 'x'
+	}
+	again, err := clerkwebhooktest.FixtureFile("user.created.json")
+	require.NoError(t, err)
+	assert.Equal(t, want, again)
+}
+
+func TestFixtureOtherTypes(t *testing.T) {
+	for _, et := range []clerkwebhook.EventType{
+		"",
+		"agentTask.created",  // the type inside unknown.future.json
+		"unknown.future",     // a file, not a type
+		"role.deleted--full", // a variant
+		"user.created.json",
+		"../fixtures/user.created",
+		"USER.CREATED",
+	} {
+		assert.Nil(t, clerkwebhooktest.Fixture(et), "Fixture(%q)", et)
+	}
+}
+
+func TestFixtureNamesMatchDirectory(t *testing.T) {
+	entries, err := os.ReadDir("fixtures")
+	require.NoError(t, err)
+	var onDisk []string
+	for _, e := range entries {
+		onDisk = append(onDisk, e.Name())
+	}
+	names := clerkwebhooktest.FixtureNames()
+	assert.Equal(t, onDisk, names, "every file in fixtures/ is embedded, and nothing else")
+	assert.True(t, sort.StringsAreSorted(names))
+	assert.Contains(t, names, "role.deleted--full.json")
+	assert.Contains(t, names, unknownFixture)
+
+	names[0] = "changed"
+	assert.Equal(t, onDisk, clerkwebhooktest.FixtureNames(), "FixtureNames returns a fresh slice")
+}
+
+func TestFixtureFileVariant(t *testing.T) {
+	body, err := clerkwebhooktest.FixtureFile("role.deleted--full.json")
+	require.NoError(t, err)
+	onDisk, err := os.ReadFile("fixtures/role.deleted--full.json")
+	require.NoError(t, err)
+	assert.Equal(t, onDisk, body)
+}
+
+func TestFixtureFileMissing(t *testing.T) {
+	for _, name := range []string{
+		"nope.json",
+		"",
+		"user.created",
+		"fixtures/user.created.json",
+		"./user.created.json",
+		"../clerkwebhooktest.go",
+		`..\clerkwebhooktest.go`,
+		".",
+		"/user.created.json",
+	} {
+		body, err := clerkwebhooktest.FixtureFile(name)
+		assert.ErrorIs(t, err, fs.ErrNotExist, "FixtureFile(%q)", name)
+		assert.Nil(t, body, "FixtureFile(%q)", name)
+	}
+}
