@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
+// capture is a recorded delivery's headers, as read from a headers file.
+type capture struct {
+	// header holds every header under the name exactly as written, not
+	// canonicalised: a name with a stray space or an x- prefix is part of
+	// what went wrong, and the diagnosis needs to see it. The library
+	// matches names case-insensitively, so a map keyed this way verifies.
+	header http.Header
+	// body is what followed the head of a raw HTTP request capture, or nil.
+	body []byte
+}
+
+// requestLine matches the first line of a raw HTTP/1.x request head.
+var requestLine = regexp.MustCompile(`^[A-Z]+ \S+ HTTP/\d(\.\d)?$`)
+
+// parseHeadersFile reads "Name: value" lines. It also accepts a raw HTTP
+// request head (the first line a request line such as "POST /x HTTP/1.1"),
+// in which case the first blank line ends the head and anything after it is
+// the body. Otherwise blank lines are skipped. Lines starting with "#" are
+// comments, and lines starting with ":" (HTTP/2 pseudo-headers copied from
+// browser tools) are skipped.
+func parseHeadersFile(data []byte) (capture, error) {
+	c := capture{header: http.Header{}}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM from an editor
+	raw := false
+	lineNo := 0
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		lineNo++
+		text := strings.TrimSuffix(string(line), "\r")
+		if lineNo == 1 && requestLine.MatchString(text) {
+			raw = true
+			continue
+		}
+		if strings.TrimSpace(text) == "" {
+			if raw {
+				if len(data) > 0 {
+					c.body = data
+				}
+				break
+			}
+			continue
+		}
+		if strings.HasPrefix(text, "#") || strings.HasPrefix(text, ":") {
+			continue
+		}
+		name, value, ok := strings.Cut(text, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return capture{}, fmt.Errorf("line %d: expected \"Name: value\"", lineNo)
+		}
+		c.header[name] = append(c.header[name], strings.TrimSpace(value))
+	}
+	return c, nil
+}
+
+// headerValue returns the trimmed first value of the header named name,
+// compared without regard to case.
+func headerValue(h http.Header, name string) string {
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return strings.TrimSpace(vs[0])
+		}
+	}
+	return ""
+}
+
+// messageID returns the svix-id, or else the webhook-id.
+func messageID(h http.Header) string {
+	if id := headerValue(h, clerkwebhook.HeaderSvixID); id != "" {
+		return id
+	}
+	return headerValue(h, clerkwebhook.HeaderWebhookID)
+}

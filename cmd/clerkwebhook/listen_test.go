@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
+// listener is a running "clerkwebhook listen".
+type listener struct {
+	url, secret string
+	stdout      *lockedBuffer
+	stop        func() int // cancels the context and returns the exit code
+}
+
+var (
+	listeningOn     = regexp.MustCompile(`listening on (http://\S+)`)
+	generatedSecret = regexp.MustCompile(`generated signing secret (whsec_\S+)`)
+)
+
+// startListen runs listen on a free port and waits for its URL.
+func startListen(t *testing.T, args ...string) *listener {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &listener{stdout: &lockedBuffer{}}
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"listen", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), l.stdout, stderr)
+	}()
+	l.stop = func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(10 * time.Second):
+			t.Fatal("listen did not stop after its context was cancelled")
+			return -1
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	require.Eventually(t, func() bool { return listeningOn.MatchString(l.stdout.String()) }, 5*time.Second, 5*time.Millisecond,
+		"listen printed no URL; stdout %q stderr %q", l.stdout.String(), stderr.String())
+	l.url = listeningOn.FindStringSubmatch(l.stdout.String())[1]
+	if m := generatedSecret.FindStringSubmatch(l.stdout.String()); m != nil {
+		l.secret = m[1]
+	}
+	return l
+}
+
+// waitLine waits for listen to print a line containing all of parts.
+func (l *listener) waitLine(t *testing.T, parts ...string) string {
+	t.Helper()
+	var found string
+	require.Eventually(t, func() bool {
+		for _, line := range strings.Split(l.stdout.String(), "\n") {
+			ok := true
+			for _, p := range parts {
+				ok = ok && strings.Contains(line, p)
+			}
+			if ok {
+				found = line
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 5*time.Millisecond, "no listen line with %q in:\n%s", parts, l.stdout.String())
+	return found
+}
+
+func TestSendListenRoundTrip(t *testing.T) {
+	noSecretInEnv(t)
+	l := startListen(t) // no secret anywhere: listen generates one
+	require.NotEmpty(t, l.secret, "listen must print the secret it generated")
+	assert.Contains(t, l.stdout.String(), "no secret given: generated")
+	assert.True(t, strings.HasSuffix(l.url, "/webhooks/clerk"), l.url)
+
+	body := compactFixture(t)
+	userID := dataID(t, body)
+
+	// A fixture, sent as Clerk would.
+	r := runCmd(t, "", "send", "--url", l.url, "--secret", l.secret, "--id", "msg_roundtrip1", "user.created")
+	require.Equal(t, 0, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "200 OK\nok\n")
+	line := l.waitLine(t, "msg_roundtrip1")
+	assert.Regexp(t, `^\d\d:\d\d:\d\d  msg_roundtrip1  user\.created  `+userID+`  ok$`, line)
+
+	// The same message again, replayed from a capture with a stale
+	// signature: re-signed, same id, so the deduplicator recognises it.
+	capture := writeFile(t, "capture.txt", []byte(fmt.Sprintf(
+		"POST /webhooks/clerk HTTP/1.1\nsvix-id: msg_roundtrip1\nsvix-timestamp: 1600000000\nsvix-signature: v1,c3RhbGU=\n\n%s", body)))
+	r = runCmd(t, "", "send", "--url", l.url, "--secret", l.secret, "--from-capture", capture)
+	require.Equal(t, 0, r.code, "stdout %q stderr %q", r.stdout, r.stderr)
+	l.waitLine(t, "msg_roundtrip1", "ok (duplicate")
+
+	// Signed with another secret: rejected, with the cause.
+	r = runCmd(t, "", "send", "--url", l.url, "--secret", newTestSecret(t), "--id", "msg_forged1", "user.created")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "400 Bad Request")
+	assert.Contains(t, r.stderr, "400 Bad Request")
+	line = l.waitLine(t, "msg_forged1")
+	assert.Contains(t, line, "user.created  "+userID+"  rejected 400: clerkwebhook: no matching signature")
+	assert.Contains(t, line, "cause: "+wrongSecret)
+
+	// A pretty-printed file signed as is verifies; the cause of a re-indented
+	// body is named.
+	r = runCmd(t, "", "send", "--url", l.url, "--secret", l.secret, "--id", "msg_file1", writeFile(t, "u.json", indented(t, body, "  ")))
+	require.Equal(t, 0, r.code, r.stderr)
+	l.waitLine(t, "msg_file1", "ok")
+
+	// A wrong path is reported too.
+	r = runCmd(t, "", "send", "--url", strings.TrimSuffix(l.url, "/webhooks/clerk")+"/other", "--secret", l.secret, "--id", "msg_path1", "session.created")
+	assert.Equal(t, 1, r.code)
+	l.waitLine(t, "msg_path1", "rejected 404", "the receiver is at /webhooks/clerk")
+
+	assert.Equal(t, 0, l.stop())
+	assert.Contains(t, l.stdout.String(), "stopped")
+}
+
+func TestListenDiagnosesStaleDelivery(t *testing.T) {
+	secret := newTestSecret(t)
+	t.Setenv(clerkwebhook.EnvSigningSecret, secret)
+	l := startListen(t, "--tolerance", "1m")
+	assert.Contains(t, l.stdout.String(), "signing secret from $"+clerkwebhook.EnvSigningSecret)
+	assert.NotContains(t, l.stdout.String(), strings.TrimPrefix(secret, "whsec_"))
+
+	// Signed two minutes ago by the reference library, posted with curl-like
+	// plainness: listen must name the skew.
+	body := compactFixture(t)
+	signedAt := time.Now().Add(-2 * time.Minute).Truncate(time.Second)
+	headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_stale1", signedAt, body)))
+	resp := postCapture(t, l.url, headers, body)
+	assert.Equal(t, 400, resp)
+	line := l.waitLine(t, "msg_stale1")
+	assert.Contains(t, line, "rejected 400: clerkwebhook: timestamp too old")
+	assert.Regexp(t, `cause: the signature is valid but the timestamp is off: signed 2m\d+s before the receiver's clock; tolerance 1m0s`, line)
+	assert.Equal(t, 0, l.stop())
+}
+
+// postCapture posts body with the headers of a headers file, unchanged.
+func postCapture(t *testing.T, url, headersFile string, body []byte) int {
+	t.Helper()
+	raw := readFile(t, headersFile)
+	req := newPost(t, url, body)
+	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		req.Header.Set(name, strings.TrimSpace(value))
+	}
+	resp, err := httpClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestListenBadAddressFails(t *testing.T) {
+	l := startListen(t, "--secret", newTestSecret(t))
+	addr := strings.TrimPrefix(strings.TrimSuffix(l.url, "/webhooks/clerk"), "http://")
+	r := runCmd(t, "", "listen", "--secret", newTestSecret(t), "--addr", addr)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "address already in use")
+	assert.Equal(t, 0, l.stop())
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
+const verifyUsage = `Usage: clerkwebhook verify [--secret S] [--now UNIX] [--tolerance D] --headers FILE [BODY_FILE|-]
+
+Verify a captured delivery with the clerkwebhook library. On success print
+"valid: <event type> <message id>" and exit 0. On failure print the
+library's error and the most likely cause, on standard error, and exit 1.
+
+The cause is found by testing hypotheses, each by repairing one thing and
+verifying again: signature headers missing, renamed (x-svix-id, svix_id,
+stray spaces) or split across the svix-* and webhook-* families; a secret
+that is an API key, quoted, padded with whitespace or lacking whsec_; a body
+re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs); a
+trailing newline added or removed, or CRLF line endings; a valid signature
+with a timestamp outside the window (the exact skew is given); and when
+nothing helps, a wrong secret or a forged request. The secret is never
+printed.
+
+The headers FILE has one "Name: value" per line; blank lines and lines
+starting with # are ignored. A raw HTTP request head (first line like
+"POST /webhooks/clerk HTTP/1.1") works too; if the body follows its blank
+line, BODY_FILE may be omitted. Otherwise the body is BODY_FILE, or standard
+input ("-" or no argument): the exact bytes received.
+
+Use --now with the capture's time to check an old capture as of when it
+arrived.
+`
+
+const verifyExample = `  clerkwebhook verify --secret "$CLERK_WEBHOOK_SIGNING_SECRET" --now 1764331200 --headers headers.txt body.json
+`
+
+func runVerify(_ context.Context, e *env) int {
+	c := newCommand("verify", verifyUsage, verifyExample)
+	secretFlag := c.fs.String("secret", "", secretFlagHelp)
+	now := c.fs.Int64("now", 0, "verify as of this Unix `time` in seconds, such as the capture's (default: the current time)")
+	tolerance := c.fs.Duration("tolerance", clerkwebhook.DefaultTolerance, "accepted distance between the signature's timestamp and the clock")
+	headersPath := c.fs.String("headers", "", "headers `file` of the captured delivery (required)")
+	pos, code, done := c.parse(e)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) > 1:
+		return c.fail(e, usagef("expected at most one body argument, got %d", len(pos)))
+	case *headersPath == "":
+		return c.fail(e, usagef("--headers is required"))
+	case *tolerance <= 0:
+		return c.fail(e, usagef("--tolerance must be positive"))
+	case *now < 0:
+		return c.fail(e, usagef("--now must be Unix seconds, not negative"))
+	}
+	secret, _ := resolveSecret(*secretFlag)
+	if secret == "" {
+		return c.fail(e, usagef("no signing secret: pass --secret or set %s", clerkwebhook.EnvSigningSecret))
+	}
+	raw, err := os.ReadFile(*headersPath)
+	if err != nil {
+		return c.fail(e, err)
+	}
+	capt, err := parseHeadersFile(raw)
+	if err != nil {
+		return c.fail(e, fmt.Errorf("%s: %w", *headersPath, err))
+	}
+	var body []byte
+	switch {
+	case len(pos) == 1:
+		body, err = readInput(e, pos[0])
+	case capt.body != nil:
+		body = capt.body
+	default:
+		body, err = readInput(e, "-")
+	}
+	if err != nil {
+		return c.fail(e, err)
+	}
+
+	clock, label := time.Now(), "now"
+	if *now > 0 {
+		clock, label = time.Unix(*now, 0), "--now"
+	}
+	// An unusable secret is not a usage error here: saying why, and whether
+	// the cleaned-up secret would verify, is this command's job.
+	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithTolerance(*tolerance),
+		clerkwebhook.WithClock(func() time.Time { return clock }))
+	if err == nil {
+		var ev clerkwebhook.Event
+		if ev, err = v.Verify(body, capt.header); err == nil {
+			fmt.Fprintf(e.stdout, "valid: %s %s\n", ev.Type, ev.ID)
+			return exitOK
+		}
+	}
+	cause := diagnose(suspect{secret: secret, tolerance: *tolerance, now: clock, nowLabel: label,
+		header: capt.header, body: body, err: err})
+	fmt.Fprintf(e.stderr, "invalid: %v\ncause: %s\n", err, cause)
+	return exitFailed
+}

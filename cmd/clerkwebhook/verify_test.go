@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A broken capture, built with the reference library, and the cause verify
+// must name.
+type verifyCase struct {
+	name    string
+	secret  string // as passed to --secret; default the signing secret
+	headers string // the headers file
+	body    []byte
+	now     time.Time
+	code    int
+	want    []string // substrings of stdout (code 0) or stderr (code 1)
+}
+
+func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
+	secret := newTestSecret(t)
+	other := newTestSecret(t)
+	signedAt := time.Unix(1764331200, 0)
+	now := signedAt.Add(30 * time.Second)
+	const id = "msg_2VerifyTest0000000000000"
+	body := compactFixture(t)
+	pretty := indented(t, body, "  ")
+	sig := func(b []byte) string { return refSign(t, secret, id, signedAt, b) }
+	ts := strconv.FormatInt(signedAt.Unix(), 10)
+
+	cases := []verifyCase{
+		{name: "valid", headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 0, want: []string{"valid: user.created " + id}},
+		{name: "raw HTTP request with its body",
+			headers: "POST /webhooks/clerk HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\n" +
+				strings.ReplaceAll(refHeaders(t, secret, id, signedAt, body), "\n", "\r\n") + "\r\n" + string(body),
+			code: 0, want: []string{"valid: user.created " + id}},
+		{name: "pretty-printed body signed compact", headers: refHeaders(t, secret, id, signedAt, body), body: pretty,
+			code: 1, want: []string{"no matching signature", "re-serialized", "compact form verifies"}},
+		{name: "compact body signed indented with 4 spaces", headers: refHeaders(t, secret, id, signedAt, indented(t, body, "    ")), body: body,
+			code: 1, want: []string{"re-serialized", "indented with 4 spaces verifies"}},
+		{name: "compact body signed indented with tabs", headers: refHeaders(t, secret, id, signedAt, indented(t, body, "\t")), body: body,
+			code: 1, want: []string{"indented with tabs verifies"}},
+		{name: "newline added", headers: refHeaders(t, secret, id, signedAt, body), body: append(bytes.Clone(body), '\n'),
+			code: 1, want: []string{"trailing newline was added"}},
+		{name: "newline removed", headers: refHeaders(t, secret, id, signedAt, append(bytes.Clone(body), '\n')), body: body,
+			code: 1, want: []string{"trailing newline was removed"}},
+		{name: "CRLF line endings", headers: refHeaders(t, secret, id, signedAt, pretty), body: bytes.ReplaceAll(pretty, []byte("\n"), []byte("\r\n")),
+			code: 1, want: []string{"line endings were changed to CRLF"}},
+		{name: "stale", headers: refHeaders(t, secret, id, signedAt, body), body: body, now: signedAt.Add(7*time.Minute + 12*time.Second),
+			code: 1, want: []string{"timestamp too old", "signed 7m12s before --now; tolerance 5m0s"}},
+		{name: "future", headers: refHeaders(t, secret, id, signedAt.Add(10*time.Minute), body), body: body, now: signedAt,
+			code: 1, want: []string{"timestamp too new", "signed 10m0s after --now; tolerance 5m0s"}},
+		{name: "re-serialized and stale", headers: refHeaders(t, secret, id, signedAt, body), body: pretty, now: signedAt.Add(time.Hour),
+			code: 1, want: []string{"compact form verifies", "also, it was signed 1h0m0s before --now"}},
+		{name: "sk_ key as secret", secret: "sk_test_4eC39HqLyjWDarjtT1zdp7dc", headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"invalid signing secret", "Clerk API key (sk_/pk_)"}},
+		{name: "quoted secret", secret: `"` + secret + `"`, headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"wrapped in quotes", "the secret has quotes around it; with them removed, it verifies this delivery"}},
+		{name: "secret with a trailing newline", secret: secret + "\n", headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"whitespace", "with them removed, it verifies this delivery"}},
+		{name: "quoted wrong secret", secret: `'` + other + `'`, headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"with them removed it is usable but the delivery still fails: wrong secret"}},
+		{name: "signature header missing", headers: fmt.Sprintf("svix-id: %s\nsvix-timestamp: %s\n", id, ts), body: body,
+			code: 1, want: []string{"missing webhook header: svix-signature", "svix-signature missing while the other signature headers are present"}},
+		{name: "no headers at all", headers: "# nothing captured\nContent-Type: application/json\n", body: body,
+			code: 1, want: []string{"no signature headers (svix-id, svix-timestamp, svix-signature)"}},
+		{name: "renamed x-svix-*", headers: fmt.Sprintf("X-Svix-Id: %s\nX-Svix-Timestamp: %s\nX-Svix-Signature: %s\n", id, ts, sig(body)), body: body,
+			code: 1, want: []string{`"X-Svix-Id" for svix-id`, `"X-Svix-Signature" for svix-signature`, `"X-Svix-Timestamp" for svix-timestamp`,
+				"under the standard names the delivery verifies"}},
+		{name: "underscores and a stray space", headers: fmt.Sprintf("svix_id: %s\nSvix-Timestamp : %s\nsvix-signature: %s\n", id, ts, sig(body)), body: body,
+			code: 1, want: []string{`"svix_id" for svix-id`, `"Svix-Timestamp " for svix-timestamp`, "delivery verifies"}},
+		{name: "renamed and re-serialized", headers: fmt.Sprintf("x-svix-id: %s\nx-svix-timestamp: %s\nx-svix-signature: %s\n", id, ts, sig(body)), body: pretty,
+			code: 1, want: []string{"other names", "under the standard names it still fails", "compact form verifies"}},
+		{name: "families mixed", headers: fmt.Sprintf("svix-id: %s\nsvix-timestamp: %s\nwebhook-signature: %s\n", id, ts, sig(body)), body: body,
+			code: 1, want: []string{"mix the svix-* and webhook-* families (svix-id, svix-timestamp, webhook-signature)", "as one family the delivery verifies"}},
+		{name: "signature without v1 prefix", headers: fmt.Sprintf("svix-id: %s\nsvix-timestamp: %s\nsvix-signature: %s\n", id, ts, strings.TrimPrefix(sig(body), "v1,")), body: body,
+			code: 1, want: []string{`lacks its "v1," prefix`}},
+		{name: "wrong secret", secret: other, headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"no matching signature", "cause: wrong secret (check the endpoint and the instance: dev vs prod secrets differ) or a forged request"}},
+		{name: "wrong secret without whsec_", secret: strings.TrimPrefix(other, "whsec_"), headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 1, want: []string{"no whsec_ prefix", "wrong secret"}},
+		{name: "bare secret that is right", secret: strings.TrimPrefix(secret, "whsec_"), headers: refHeaders(t, secret, id, signedAt, body), body: body,
+			code: 0, want: []string{"valid: user.created"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.secret == "" {
+				tc.secret = secret
+			}
+			if tc.now.IsZero() {
+				tc.now = now
+			}
+			args := []string{"verify", "--secret", tc.secret, "--now", strconv.FormatInt(tc.now.Unix(), 10),
+				"--headers", writeFile(t, "headers.txt", []byte(tc.headers))}
+			if tc.body != nil {
+				args = append(args, writeFile(t, "body.json", tc.body))
+			}
+			r := runCmd(t, "", args...)
+			require.Equal(t, tc.code, r.code, "stdout %q\nstderr %q", r.stdout, r.stderr)
+			out := r.stdout
+			if tc.code != 0 {
+				out = r.stderr
+				assert.Empty(t, r.stdout)
+				assert.Regexp(t, `\Ainvalid: .*\ncause: .*\n\z`, out)
+			}
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			for _, s := range []string{secret, other} {
+				key := strings.TrimPrefix(s, "whsec_")
+				assert.NotContains(t, r.stdout+r.stderr, key, "the secret must never be printed")
+			}
+		})
+	}
+}
+
+func TestVerifyReadsBodyFromStdin(t *testing.T) {
+	secret := newTestSecret(t)
+	body := compactFixture(t)
+	signedAt := time.Unix(1764331200, 0)
+	headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_stdin", signedAt, body)))
+	for _, extra := range [][]string{{"-"}, nil} {
+		args := append([]string{"verify", "--secret", secret, "--now", "1764331210", "--headers", headers}, extra...)
+		r := runCmd(t, string(body), args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, "valid: user.created msg_stdin\n", r.stdout)
+	}
+}
+
+func TestVerifyTolerance(t *testing.T) {
+	secret := newTestSecret(t)
+	body := compactFixture(t)
+	signedAt := time.Unix(1764331200, 0)
+	headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_tol", signedAt, body)))
+	bodyFile := writeFile(t, "b.json", body)
+	late := strconv.FormatInt(signedAt.Add(20*time.Minute).Unix(), 10)
+
+	r := runCmd(t, "", "verify", "--secret", secret, "--now", late, "--headers", headers, bodyFile)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "signed 20m0s before --now; tolerance 5m0s")
+
+	r = runCmd(t, "", "verify", "--secret", secret, "--now", late, "--tolerance", "30m", "--headers", headers, bodyFile)
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+func TestVerifyUnreadableFilesExitOne(t *testing.T) {
+	secret := newTestSecret(t)
+	r := runCmd(t, "", "verify", "--secret", secret, "--headers", "/nonexistent/headers.txt", "-")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "no such file")
+
+	bad := writeFile(t, "h.txt", []byte("svix-id msg_1\n"))
+	r = runCmd(t, "", "verify", "--secret", secret, "--headers", bad, "-")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `line 1: expected "Name: value"`)
+}
