@@ -162,6 +162,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, http.StatusConflict, textInFlight, fmt.Errorf("clerkwebhook: message %s is already being processed", ev.ID))
 			return
 		}
+		// runCallback re-panics http.ErrAbortHandler for net/http to handle;
+		// the claim must still be released, or every retry would get 409.
+		defer func() {
+			if p := recover(); p != nil {
+				_ = h.dedup.Release(context.WithoutCancel(ctx), ev.ID)
+				panic(p)
+			}
+		}()
 	}
 	if err := runCallback(ctx, fn, ev); err != nil {
 		if h.dedup != nil {
