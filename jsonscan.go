@@ -276,12 +276,12 @@ str: // a string starts at i, on its opening quote
 	i++
 	for {
 		if i+8 <= len(b) {
-			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
+			m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8]))
 			if m == 0 {
 				i += 8
 				continue
 			}
-			i += bits.TrailingZeros64(m) / 8
+			i += bits.TrailingZeros64(m) >> 3
 		} else {
 			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
 				i++
@@ -443,8 +443,8 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 	i++
 	for {
 		for i+8 <= len(b) {
-			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
+			if m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				goto found
 			}
 			i += 8
