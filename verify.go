@@ -156,7 +156,8 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 // The signature is checked before the clock so that a timestamp error always
 // means "Clerk sent this, but not now": a forger learns nothing about the
 // window, and the error can report the exact skew of a genuine message.
-// Every error is a *VerificationError wrapping one sentinel.
+// Every error is a *VerificationError wrapping one sentinel, except
+// ErrMissingSecret from a nil or zero Verifier.
 //
 // The returned Event's Data aliases body; do not modify body while the event
 // is in use.
