@@ -73,13 +73,12 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body := &teeBody{r: r.Body, limit: rc.limit}
+	// The status wrapper below hides the server's own ResponseWriter from
+	// the Handler's http.MaxBytesReader; this one, with the real writer,
+	// still closes the connection on a body over the limit.
+	body := &teeBody{r: http.MaxBytesReader(w, r.Body, rc.limit), limit: rc.limit}
 	r.Body = body
 	r = r.WithContext(context.WithValue(r.Context(), deliveryKey{}, d))
-	// The wrapper hides the server's own ResponseWriter from
-	// http.MaxBytesReader, so a chunked body over the limit no longer closes
-	// the connection by itself; net/http still closes it when the unread
-	// rest is large. The status is worth that here.
 	sw := &statusWriter{ResponseWriter: w}
 	rc.handler.ServeHTTP(sw, r)
 	d.status = sw.status
