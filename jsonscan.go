@@ -336,35 +336,6 @@ func skipEscape(b []byte, i int) int {
 	return -1
 }
 
-// skipShortString is skipString with the common case, a string of at most
-// seven plain bytes, decided in one step without a call.
-func skipShortString(b []byte, i int) int {
-	if i+9 <= len(b) {
-		if m := specialMask(binary.LittleEndian.Uint64(b[i+1:])); m != 0 {
-			if j := i + 1 + bits.TrailingZeros64(m)/8; b[j] == '"' {
-				return j + 1
-			}
-		}
-	}
-	i, _ = skipString(b, i)
-	return i
-}
-
-// skipKey skips `"key" :` and the whitespace around the colon.
-func skipKey(b []byte, i int) int {
-	if i >= len(b) || b[i] != '"' {
-		return -1
-	}
-	if i = skipShortString(b, i); i < 0 {
-		return -1
-	}
-	i = skipWS(b, i)
-	if i >= len(b) || b[i] != ':' {
-		return -1
-	}
-	return i + 1
-}
-
 func skipLiteral(b []byte, i int, lit string) int {
 	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
 		return i + len(lit)
