@@ -382,11 +382,11 @@ func decodeAs[T any](e Event, want payloadKind) (*T, error) {
 		}
 		return nil, fmt.Errorf("%w: %s carries %s, not %s data", ErrWrongEventType, e.typeForError(), carries, want.name)
 	}
-	v := new(T)
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	v, err := k.decode(e.Data)
+	if err != nil {
 		return nil, e.decodeError(err)
 	}
-	return v, nil
+	return v.(*T), nil
 }
 
 func (e Event) typeForError() string {

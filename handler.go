@@ -116,12 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusMethodNotAllowed, textMethod, fmt.Errorf("clerkwebhook: method %s not allowed", r.Method))
 		return
 	}
-	if h.verifier != nil && r.Body != nil {
-		// With the ResponseWriter, an oversized body also closes the
-		// connection, so the client cannot go on streaming.
-		r.Body = http.MaxBytesReader(w, r.Body, h.verifier.maxBody)
-	}
-	ev, err := h.verifier.VerifyRequest(r)
+	ev, err := h.verifier.verifyRequest(w, r)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrBodyTooLarge):

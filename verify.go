@@ -215,29 +215,35 @@ func (v *Verifier) tooLarge(h http.Header) *VerificationError {
 // when no Content-Length was sent); the body is then left partly read. An
 // error reading the body is returned wrapped, not as a VerificationError.
 func (v *Verifier) VerifyRequest(r *http.Request) (Event, error) {
+	return v.verifyRequest(nil, r)
+}
+
+// verifyRequest is VerifyRequest; with the ResponseWriter w (as the Handler
+// has), an oversized body also makes net/http close the connection, so the
+// client cannot go on streaming.
+func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (Event, error) {
 	if v == nil || len(v.keys) == 0 {
 		return Event{}, ErrMissingSecret
 	}
-	body, err := v.readBody(r)
+	body, err := v.readBody(w, r)
 	if err != nil {
 		return Event{}, err
 	}
 	return v.Verify(body, r.Header)
 }
 
-func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
+func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	if r.ContentLength > v.maxBody {
 		return nil, v.tooLarge(r.Header)
 	}
-	size := int64(512)
+	size := 512
 	if r.ContentLength > 0 {
-		size = r.ContentLength + 1 // +1: reading to EOF needs room for the zero-length read
+		size = int(r.ContentLength) + 1 // +1: room for the read that sees EOF
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, v.maxBody))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, v.maxBody), size)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -245,9 +251,27 @@ func (v *Verifier) readBody(r *http.Request) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("clerkwebhook: reading the request body: %w", err)
 	}
-	body := buf.Bytes()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the expected size, so a
+// body with a Content-Length is read into one allocation.
+func readAll(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 func (v *Verifier) clock() time.Time {
@@ -261,11 +285,11 @@ func (v *Verifier) clock() time.Time {
 // expected signature under every key. Entries of other versions, and
 // malformed ones, are skipped and counted; they never match.
 func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool, tried, skipped int) {
-	for _, k := range v.keys {
+	for i, k := range v.keys {
 		st := k.get()
 		st.sign(sh.id, sh.timestamp, body)
 		rest := sh.signature
-		for rest != "" {
+		for rest != "" && !matched {
 			var entry string
 			entry, rest, _ = strings.Cut(rest, " ")
 			if entry == "" {
@@ -273,28 +297,23 @@ func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool,
 			}
 			version, sig, ok := strings.Cut(entry, ",")
 			if !ok || version != "v1" {
-				skipped++
+				if i == 0 { // count entries, not entries times secrets
+					skipped++
+				}
 				continue
 			}
-			tried++
-			if len(sig) != len(st.expected) {
-				continue
+			if i == 0 {
+				tried++
 			}
-			copy(st.candidate[:], sig)
-			if hmac.Equal(st.candidate[:], st.expected[:]) {
-				matched = true
-				break
+			if len(sig) == len(st.expected) {
+				copy(st.candidate[:], sig)
+				matched = hmac.Equal(st.candidate[:], st.expected[:])
 			}
 		}
 		k.put(st)
 		if matched {
 			break
 		}
-	}
-	// The per-key loop counts each entry once per key; report entries, so
-	// the numbers read the same whatever the number of secrets.
-	if n := len(v.keys); n > 1 && !matched {
-		tried, skipped = tried/n, skipped/n
 	}
 	return matched, tried, skipped
 }
