@@ -273,37 +273,8 @@ key: // an object key starts at i
 	inKey = true
 
 str: // a string starts at i, on its opening quote
-	i++
-	for {
-		if i+8 <= len(b) {
-			m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
-		} else {
-			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
-				i++
-			}
-			if i >= len(b) {
-				return -1
-			}
-		}
-		if c = b[i]; c == '"' {
-			i++
-			break
-		}
-		if c != '\\' {
-			return -1 // a control character
-		}
-		if i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\' || b[i+1] == 'n') {
-			i += 2 // the common escapes, without a call
-			continue
-		}
-		if i = skipEscape(b, i); i < 0 {
-			return -1
-		}
+	if i, _ = skipString(b, i); i < 0 {
+		return -1
 	}
 	if !inKey {
 		goto ended
@@ -413,37 +384,27 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 	}
 	i++
 	for {
-		for i+8 <= len(b) {
-			if m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto found
+		if i+8 <= len(b) {
+			m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8]))
+			if m == 0 {
+				i += 8
+				continue
 			}
-			i += 8
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+				i++
+			}
+			if i >= len(b) {
+				return -1, false
+			}
 		}
-		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
-			i++
-		}
-		if i >= len(b) {
-			return -1, false
-		}
-	found:
 		switch b[i] {
 		case '"':
 			return i + 1, escaped
 		case '\\':
 			escaped = true
-			if i+1 >= len(b) {
-				return -1, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return -1, false
-				}
-				i += 6
-			default:
+			if i = skipEscape(b, i); i < 0 {
 				return -1, false
 			}
 		default: // a control character
