@@ -122,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrBodyTooLarge):
 		h.fail(w, r, http.StatusRequestEntityTooLarge, textTooLarge, err)
 		return
-	case errors.Is(err, ErrMissingSecret), errors.Is(err, ErrInvalidSecret):
+	case errors.Is(err, ErrMissingSecret):
 		h.fail(w, r, http.StatusInternalServerError, textServerError, err)
 		return
 	default:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 
@@ -86,4 +87,17 @@ func messageID(h http.Header) string {
 		return id
 	}
 	return headerValue(h, clerkwebhook.HeaderWebhookID)
+}
+
+// readCaptureFile reads and parses a captured delivery's headers file.
+func readCaptureFile(path string) (capture, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return capture{}, err
+	}
+	capt, err := parseHeadersFile(raw)
+	if err != nil {
+		return capture{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return capt, nil
 }

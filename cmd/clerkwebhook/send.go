@@ -82,13 +82,9 @@ func runSend(ctx context.Context, e *env) int {
 	var body []byte
 	msgID := *id
 	if *fromCapture != "" {
-		raw, err := os.ReadFile(*fromCapture)
+		capt, err := readCaptureFile(*fromCapture)
 		if err != nil {
 			return c.fail(e, err)
-		}
-		capt, err := parseHeadersFile(raw)
-		if err != nil {
-			return c.fail(e, fmt.Errorf("%s: %w", *fromCapture, err))
 		}
 		switch {
 		case len(pos) == 1:

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
@@ -62,13 +61,9 @@ func runVerify(_ context.Context, e *env) int {
 	if secret == "" {
 		return c.fail(e, usagef("no signing secret: pass --secret or set %s", clerkwebhook.EnvSigningSecret))
 	}
-	raw, err := os.ReadFile(*headersPath)
+	capt, err := readCaptureFile(*headersPath)
 	if err != nil {
 		return c.fail(e, err)
-	}
-	capt, err := parseHeadersFile(raw)
-	if err != nil {
-		return c.fail(e, fmt.Errorf("%s: %w", *headersPath, err))
 	}
 	var body []byte
 	switch {
