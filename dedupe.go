@@ -2,8 +2,12 @@ package clerkwebhook
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,7 +41,8 @@ func (s ClaimState) String() string {
 // A Deduplicator records which messages have been processed, keyed by
 // Event.ID (the svix-id: the same for every retry of a message, unique
 // across messages). The Handler calls Claim before running a callback, then
-// Complete when it succeeded or Release when it failed, so that:
+// Complete when it succeeded or Release when it did not (an error, a panic,
+// an aborted handler, runtime.Goexit), so that:
 //
 //   - a retry of a message that succeeded is acknowledged without running
 //     the callback again;
@@ -49,25 +54,31 @@ func (s ClaimState) String() string {
 //
 //	-- SQL (PostgreSQL, SQLite): one row per message id
 //	CREATE TABLE clerk_webhook_messages (
-//	    id         text PRIMARY KEY,
-//	    state      text NOT NULL,            -- 'processing' or 'done'
-//	    claimed_at timestamptz NOT NULL
+//	    id          text PRIMARY KEY,
+//	    state       text NOT NULL,            -- 'processing' or 'done'
+//	    owner       text NOT NULL,            -- ClaimToken of the holder
+//	    expires_at  timestamptz NOT NULL      -- end of the lease, or of retention
 //	);
-//	-- Claim: insert; zero rows affected means someone has it: read its state.
-//	INSERT INTO clerk_webhook_messages (id, state, claimed_at)
-//	VALUES ($1, 'processing', now()) ON CONFLICT (id) DO NOTHING;
-//	-- Complete: UPDATE ... SET state = 'done' WHERE id = $1;
-//	-- Release:  DELETE FROM clerk_webhook_messages WHERE id = $1 AND state = 'processing';
+//	-- Claim: insert, or take over a 'processing' row whose lease ended;
+//	-- zero rows affected means someone has it: read its state.
+//	INSERT INTO clerk_webhook_messages VALUES ($1, 'processing', $2, now() + lease)
+//	ON CONFLICT (id) DO UPDATE SET owner = $2, expires_at = now() + lease
+//	WHERE clerk_webhook_messages.state = 'processing' AND clerk_webhook_messages.expires_at < now();
+//	-- Complete: UPDATE ... SET state = 'done', expires_at = now() + retention WHERE id = $1 AND owner = $2;
+//	-- Release:  DELETE ... WHERE id = $1 AND owner = $2 AND state = 'processing';
 //
 //	# Redis: the claim expires by itself if the process dies mid-callback
-//	SET clerk:msg:<id> processing NX EX 60      # Claim; nil reply: GET it
-//	SET clerk:msg:<id> done EX 259200           # Complete (keep 72 h)
-//	DEL clerk:msg:<id>                          # Release
+//	SET clerk:msg:<id> processing:<token> NX EX 60   # Claim; nil reply: GET it
+//	SET clerk:msg:<id> done EX 259200                # Complete (keep 72 h), if still ours
+//	DEL clerk:msg:<id>                               # Release, if still ours
 //
 // A claim whose process died must not block the message forever: give
-// 'processing' claims a lease (the Redis EX above; in SQL, treat a
-// 'processing' row older than the lease as free), longer than the callback
-// can take and shorter than Svix's first retry intervals.
+// in-progress claims a lease, longer than a callback can take and shorter
+// than Svix's retry intervals after the first (5 minutes and more), after
+// which another delivery may take the message over. The Handler gives each
+// attempt a ClaimToken in the context it passes to all three methods; a
+// store that records it as the claim's owner can refuse a late Complete or
+// Release from an attempt whose claim was taken over (ErrLeaseExpired).
 type Deduplicator interface {
 	// Claim atomically reserves id, or reports that it is Completed or
 	// InProgress elsewhere. An error makes the Handler answer 500.
@@ -79,35 +90,101 @@ type Deduplicator interface {
 	Release(ctx context.Context, id string) error
 }
 
+type claimTokenKey struct{}
+
+// claimTokens makes ClaimContext's tokens: a random prefix per process,
+// so that replicas never collide, and a counter within it.
+var claimTokens = struct {
+	prefix string
+	n      atomic.Uint64
+}{prefix: randomHex(8)}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("clerkwebhook: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b)
+}
+
+// ClaimContext returns a copy of ctx carrying a new ClaimToken, unique across
+// processes. The Handler calls it once per delivery attempt; code that drives
+// a Deduplicator itself does the same, and passes the context (or one derived
+// from it) to Claim and then to Complete or Release.
+func ClaimContext(ctx context.Context) context.Context {
+	token := claimTokens.prefix + "-" + strconv.FormatUint(claimTokens.n.Add(1), 10)
+	return context.WithValue(ctx, claimTokenKey{}, token)
+}
+
+// ClaimToken returns the token ClaimContext put in ctx, or "" when there is
+// none. A Deduplicator records it as the owner of a claim.
+func ClaimToken(ctx context.Context) string {
+	t, _ := ctx.Value(claimTokenKey{}).(string)
+	return t
+}
+
 // DefaultDedupTTL is how long NewMemoryDeduplicator remembers a processed
 // message when given a ttl of zero or less: Svix retries a failed message
 // over about 28 hours, and the Dashboard can replay one later still.
 const DefaultDedupTTL = 72 * time.Hour
 
+// DefaultLease is how long an in-progress claim of NewMemoryDeduplicator
+// blocks other deliveries of the message: longer than the 15 seconds Svix
+// waits for an answer, so a callback still inside that window is never run
+// twice at once, and shorter than the 5 minutes before Svix's third attempt,
+// so a callback that never returns delays the message by one retry, not for
+// good.
+const DefaultLease = time.Minute
+
 // maxRemembered bounds the memory of NewMemoryDeduplicator: past it, the
 // oldest processed ids are forgotten first.
 const maxRemembered = 100_000
 
+// A MemoryOption configures NewMemoryDeduplicator.
+type MemoryOption func(*MemoryDeduplicator)
+
+// WithLease sets how long an in-progress claim blocks other deliveries of
+// the message (DefaultLease when not given). After it, a new delivery takes
+// the message over, and the late Complete or Release of the old one returns
+// ErrLeaseExpired. A lease of zero or less panics: it is a programming error.
+func WithLease(d time.Duration) MemoryOption {
+	if d <= 0 {
+		panic("clerkwebhook: WithLease: the lease must be positive, got " + d.String())
+	}
+	return func(m *MemoryDeduplicator) { m.lease = d }
+}
+
 // NewMemoryDeduplicator returns an in-process Deduplicator that remembers a
 // processed message for ttl (DefaultDedupTTL when ttl <= 0) and at most
-// 100,000 processed messages, forgetting the oldest first. It is safe for
+// 100,000 processed messages, forgetting the oldest first, and leases
+// in-progress claims for DefaultLease (see WithLease). It is safe for
 // concurrent use. It suits a single instance; with several replicas, each
 // remembers only what it processed: use a shared store (see Deduplicator).
-func NewMemoryDeduplicator(ttl time.Duration) Deduplicator {
+func NewMemoryDeduplicator(ttl time.Duration, opts ...MemoryOption) *MemoryDeduplicator {
 	if ttl <= 0 {
 		ttl = DefaultDedupTTL
 	}
-	return &memoryDedup{ttl: ttl, now: time.Now, state: map[string]memEntry{}}
+	m := &MemoryDeduplicator{ttl: ttl, lease: DefaultLease, now: time.Now, state: map[string]memEntry{}}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(m)
+		}
+	}
+	return m
 }
 
 type memEntry struct {
 	done    bool
-	expires time.Time // for done entries
+	owner   string    // ClaimToken of the holder, for an in-progress claim
+	expires time.Time // end of the lease, or of the retention once done
 }
 
-type memoryDedup struct {
-	ttl time.Duration
-	now func() time.Time
+// MemoryDeduplicator is the in-process Deduplicator made by
+// NewMemoryDeduplicator.
+type MemoryDeduplicator struct {
+	ttl   time.Duration
+	lease time.Duration
+	now   func() time.Time
 
 	mu    sync.Mutex
 	state map[string]memEntry
@@ -122,27 +199,36 @@ type memDone struct {
 	expires time.Time
 }
 
-// Claim implements Deduplicator.
-func (m *memoryDedup) Claim(_ context.Context, id string) (ClaimState, error) {
+// Claim implements Deduplicator. A claim in progress whose lease has ended
+// is taken over.
+func (m *MemoryDeduplicator) Claim(ctx context.Context, id string) (ClaimState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire()
+	now := m.now()
 	if e, ok := m.state[id]; ok {
 		if e.done {
 			return Completed, nil
 		}
-		return InProgress, nil
+		if now.Before(e.expires) {
+			return InProgress, nil
+		}
 	}
-	m.state[id] = memEntry{}
+	m.state[id] = memEntry{owner: ClaimToken(ctx), expires: now.Add(m.lease)}
 	return Claimed, nil
 }
 
-// Complete implements Deduplicator.
-func (m *memoryDedup) Complete(_ context.Context, id string) error {
+// Complete implements Deduplicator. It returns ErrLeaseExpired, and changes
+// nothing, when another delivery has taken the claim over.
+func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.state[id]; ok && e.done {
+	e, ok := m.state[id]
+	if ok && e.done {
 		return nil
+	}
+	if ok && e.owner != ClaimToken(ctx) {
+		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
 	}
 	exp := m.now().Add(m.ttl)
 	m.state[id] = memEntry{done: true, expires: exp}
@@ -151,20 +237,27 @@ func (m *memoryDedup) Complete(_ context.Context, id string) error {
 	return nil
 }
 
-// Release implements Deduplicator.
-func (m *memoryDedup) Release(_ context.Context, id string) error {
+// Release implements Deduplicator. It never forgets a completed id, and
+// returns ErrLeaseExpired, changing nothing, when another delivery has taken
+// the claim over.
+func (m *MemoryDeduplicator) Release(ctx context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.state[id]; ok && !e.done {
-		delete(m.state, id)
+	e, ok := m.state[id]
+	if !ok || e.done {
+		return nil
 	}
+	if e.owner != ClaimToken(ctx) {
+		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
+	}
+	delete(m.state, id)
 	return nil
 }
 
 // expire forgets done entries past their ttl, and the oldest beyond the
-// bound. Claims in progress are never forgotten: they end with Complete or
-// Release, and the Handler always calls one of them.
-func (m *memoryDedup) expire() {
+// bound. Claims in progress are not forgotten here: they end with Complete
+// or Release, or are taken over by Claim once their lease ends.
+func (m *MemoryDeduplicator) expire() {
 	now := m.now()
 	for m.head < len(m.order) {
 		d := m.order[m.head]

@@ -1,8 +1,11 @@
 package clerkwebhook
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -32,10 +35,9 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // newTestDedup returns a memory deduplicator on a fake clock at testNow.
-func newTestDedup(t *testing.T, ttl time.Duration) (*memoryDedup, *fakeClock) {
+func newTestDedup(t *testing.T, ttl time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, *fakeClock) {
 	t.Helper()
-	m, ok := NewMemoryDeduplicator(ttl).(*memoryDedup)
-	require.True(t, ok)
+	m := NewMemoryDeduplicator(ttl, opts...)
 	clock := &fakeClock{t: testNow}
 	m.now = clock.now
 	return m, clock
@@ -77,8 +79,7 @@ func TestMemoryDedupDefaultTTL(t *testing.T) {
 		-time.Hour:  DefaultDedupTTL,
 		time.Minute: time.Minute,
 	} {
-		m, ok := NewMemoryDeduplicator(ttl).(*memoryDedup)
-		require.True(t, ok)
+		m := NewMemoryDeduplicator(ttl)
 		assert.Equal(t, want, m.ttl, "ttl %v", ttl)
 	}
 	assert.Equal(t, 72*time.Hour, DefaultDedupTTL)
@@ -128,9 +129,45 @@ func TestMemoryDedupTTL(t *testing.T) {
 	assert.Equal(t, Claimed, claim(t, m, "msg_done"), "remembered past its ttl")
 	assert.Equal(t, InProgress, claim(t, m, "msg_done"))
 
-	// A claim in progress has no ttl: only Complete or Release ends it.
+	// A claim in progress is not subject to the ttl but to its lease,
+	// which ended long ago here: the message is taken over.
 	clock.advance(100 * ttl)
-	assert.Equal(t, InProgress, claim(t, m, "msg_held"), "an in-progress claim expired")
+	assert.Equal(t, Claimed, claim(t, m, "msg_held"), "an abandoned claim never expired")
+}
+
+func TestMemoryDedupLease(t *testing.T) {
+	const lease = 30 * time.Second
+	m, clock := newTestDedup(t, time.Hour, WithLease(lease))
+	first, second := ClaimContext(context.Background()), ClaimContext(context.Background())
+	assert.NotEqual(t, ClaimToken(first), ClaimToken(second))
+	assert.Equal(t, "", ClaimToken(context.Background()))
+
+	s, err := m.Claim(first, "msg_slow")
+	require.NoError(t, err)
+	assert.Equal(t, Claimed, s)
+	clock.advance(lease - time.Nanosecond)
+	s, _ = m.Claim(second, "msg_slow")
+	assert.Equal(t, InProgress, s, "taken over before the lease ended")
+	clock.advance(time.Nanosecond)
+	s, _ = m.Claim(second, "msg_slow")
+	assert.Equal(t, Claimed, s, "not taken over when the lease ended")
+
+	// The first owner's late calls change nothing.
+	assert.ErrorIs(t, m.Release(first, "msg_slow"), ErrLeaseExpired)
+	s, _ = m.Claim(ClaimContext(context.Background()), "msg_slow")
+	assert.Equal(t, InProgress, s, "the old owner's Release freed the new owner's claim")
+	assert.ErrorIs(t, m.Complete(first, "msg_slow"), ErrLeaseExpired)
+	s, _ = m.Claim(ClaimContext(context.Background()), "msg_slow")
+	assert.Equal(t, InProgress, s, "the old owner's Complete completed the new owner's claim")
+
+	// The new owner completes; the old one can no longer release it.
+	require.NoError(t, m.Complete(second, "msg_slow"))
+	assert.NoError(t, m.Release(first, "msg_slow"))
+	assert.Equal(t, Completed, claim(t, m, "msg_slow"))
+
+	assert.Equal(t, DefaultLease, NewMemoryDeduplicator(0).lease)
+	assert.Greater(t, DefaultLease, 15*time.Second, "Svix's response timeout")
+	assert.Less(t, DefaultLease, 5*time.Minute, "Svix's third attempt")
 }
 
 func TestMemoryDedupCompletedAgainAfterExpiry(t *testing.T) {
@@ -302,4 +339,94 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 		wg.Wait()
 		require.Equal(t, int32(1), winners.Load(), "round %d", round)
 	}
+}
+
+// dedupHandler is a Handler with a memory deduplicator (on a fake clock, with
+// the given lease) whose user.created callback is fn.
+func dedupHandler(t *testing.T, lease time.Duration, log *errorLog, fn Callback) (*Handler, *fakeClock) {
+	t.Helper()
+	m, clock := newTestDedup(t, time.Hour, WithLease(lease))
+	h := NewHandler(testVerifier(t), WithDeduplicator(m), WithErrorHandler(log.report))
+	h.On(UserCreated, fn)
+	return h, clock
+}
+
+// serveAsync runs one delivery on its own goroutine, as net/http would, and
+// returns the recorder and a channel closed when that goroutine has ended,
+// however it ended.
+func serveAsync(t *testing.T, h http.Handler, id string, body []byte) (*httptest.ResponseRecorder, <-chan struct{}) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
+	for k, v := range signed(t, testSecret, id, testNow, body) {
+		r.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		h.ServeHTTP(rec, r)
+	}()
+	return rec, ended
+}
+
+// A callback that leaves through runtime.Goexit (t.FailNow does) releases its
+// claim like any other failure: the retry runs it, instead of 409 until Svix
+// gives up.
+func TestHandlerDedupRetryAfterGoexit(t *testing.T) {
+	var runs atomic.Int32
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		if runs.Add(1) == 1 {
+			runtime.Goexit()
+		}
+		return nil
+	})
+	body := readFixture(t, "user.created.json")
+	rec, ended := serveAsync(t, h, "msg_goexit", body)
+	<-ended
+	assert.False(t, rec.Flushed, "no answer is written after Goexit")
+
+	retry := recordDelivery(t, h, "msg_goexit", body)
+	assert.Equal(t, http.StatusOK, retry.Code, "the retry after Goexit was refused")
+	assert.Equal(t, int32(2), runs.Load())
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_goexit", body).Code)
+	assert.Equal(t, int32(2), runs.Load(), "completed message ran again")
+	assert.Empty(t, log.all())
+}
+
+// A callback that outlives its lease no longer blocks the message: the retry
+// after the lease runs the callback, and the stuck one's late answer changes
+// nothing.
+func TestHandlerDedupCallbackOutlivesLease(t *testing.T) {
+	const lease = 20 * time.Second
+	var runs atomic.Int32
+	stuck, unstick := make(chan struct{}), make(chan struct{})
+	log := &errorLog{}
+	h, clock := dedupHandler(t, lease, log, func(context.Context, Event) error {
+		if runs.Add(1) == 1 {
+			close(stuck)
+			<-unstick
+			return errCallback // the stuck attempt fails late: its Release must not free the new claim
+		}
+		return nil
+	})
+	body := readFixture(t, "user.created.json")
+	first, ended := serveAsync(t, h, "msg_stuck", body)
+	<-stuck
+
+	assert.Equal(t, http.StatusConflict, recordDelivery(t, h, "msg_stuck", body).Code, "within the lease")
+	clock.advance(lease)
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_stuck", body).Code, "after the lease")
+	assert.Equal(t, int32(2), runs.Load())
+
+	close(unstick)
+	<-ended
+	assert.Equal(t, http.StatusInternalServerError, first.Code)
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_stuck", body).Code)
+	assert.Equal(t, int32(2), runs.Load(), "the late Release of the stuck attempt freed the completed message")
+
+	reported := log.all()
+	require.Len(t, reported, 2, "the 409 and the late callback error")
+	assert.ErrorIs(t, reported[0], ErrInProgress)
+	assert.ErrorIs(t, reported[1], ErrCallback)
 }

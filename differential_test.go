@@ -175,3 +175,48 @@ func TestDivergencesFromReference(t *testing.T) {
 		})
 	}
 }
+
+// A proxy that folds several svix-signature field lines into one joins them
+// with ", " (RFC 9110, 5.3). Svix's libraries and the reference split on
+// spaces and ignore what follows a second comma, so they accept the folded
+// form; this package accepts it too, and only it: a third part is still
+// malformed, and families are still never mixed.
+func TestFoldedSignatureHeader(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	const id = "msg_fold"
+	good := refSign(t, testSecret, id, testNow, body)
+	other := refSign(t, otherSecret, id, testNow, body)
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	for _, tc := range []struct {
+		name         string
+		signature    []string // field lines
+		ours, theirs bool
+		tried        int
+	}{
+		{"matching entry first", []string{good + ", " + other}, true, true, 1},
+		{"matching entry last", []string{other + ", " + good}, true, true, 2},
+		{"three folded, match in the middle", []string{other + ", " + good + ", " + other}, true, true, 2},
+		{"folded with a trailing comma", []string{other + ", " + good + ","}, true, true, 2},
+		{"two field lines", []string{other, good}, true, false, 2}, // the reference reads the first line only
+		{"folded, no match", []string{other + ", " + other}, false, false, 2},
+		{"no space after the comma", []string{other + "," + good}, false, false, 0},
+		{"a third part", []string{good + ",extra"}, false, true, 0},
+		{"a doubled comma", []string{good + ",, " + other}, false, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{"Svix-Id": {id}, "Svix-Timestamp": {ts}, "Svix-Signature": tc.signature}
+			_, err := mustVerifier(t, testSecret, WithClock(fixedClock(testNow))).Verify(body, h)
+			assert.Equal(t, tc.ours, err == nil, fmt.Sprint(err))
+			assert.Equal(t, tc.theirs, refVerify(t, testSecret, body, h, testNow, DefaultTolerance), "reference")
+			var ve *VerificationError
+			if errors.As(err, &ve) {
+				assert.Equal(t, tc.tried, ve.SignaturesTried)
+			}
+		})
+	}
+
+	// Folding does not let one family's value stand in for the other's.
+	h := http.Header{"Svix-Id": {id}, "Svix-Timestamp": {ts}, "Webhook-Signature": {other + ", " + good}}
+	_, err := mustVerifier(t, testSecret, WithClock(fixedClock(testNow))).Verify(body, h)
+	assert.ErrorIs(t, err, ErrMissingHeader)
+}

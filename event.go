@@ -1,8 +1,10 @@
 package clerkwebhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -80,8 +82,13 @@ const (
 //
 // Duplicate envelope keys are rejected: parsers disagree on which copy wins,
 // and a signed body must mean one thing to every reader.
-func parseEnvelope(body []byte, ev *Event) string {
+//
+// The event shares no memory with body unless owned is set: Data is copied
+// (owned: sliced), and the strings are copied out together into one
+// allocation.
+func parseEnvelope(body []byte, ev *Event, owned bool) string {
 	s := scanner{b: body}
+	var text envelopeText
 	s.ws()
 	if !s.consume('{') {
 		return "body is not a JSON object"
@@ -99,24 +106,20 @@ func parseEnvelope(body []byte, ev *Event) string {
 			switch string(key) {
 			case "type":
 				bit = keyType
-				str, ok := s.stringBytes(false)
-				if !ok {
+				if text.typ, ok = s.stringBytes(false); !ok {
 					return s.failure(`"type" is not a string`)
 				}
-				if len(str) == 0 {
+				if len(text.typ) == 0 {
 					return `"type" is empty`
 				}
-				ev.Type = internType(str)
 			case "object":
 				bit = keyObject
-				str, ok := s.stringBytes(true)
-				if !ok {
+				if text.object, ok = s.stringBytes(true); !ok {
 					return s.failure(`"object" is not a string`)
 				}
-				ev.Object = internObject(str)
 			case "instance_id":
 				bit = keyInstanceID
-				if ev.InstanceID, ok = s.stringValue(true); !ok {
+				if text.instanceID, ok = s.stringBytes(true); !ok {
 					return s.failure(`"instance_id" is not a string`)
 				}
 			case "timestamp":
@@ -133,7 +136,7 @@ func parseEnvelope(body []byte, ev *Event) string {
 				ev.Data = json.RawMessage(body[start:s.i:s.i])
 			case "event_attributes":
 				bit = keyAttributes
-				if !s.attributes(&ev.Attributes) {
+				if !s.attributes(&text) {
 					return s.failure(`"event_attributes" is malformed`)
 				}
 			default:
@@ -165,12 +168,69 @@ func parseEnvelope(body []byte, ev *Event) string {
 	if seen&keyData == 0 {
 		return `no "data"`
 	}
+	if !owned {
+		ev.Data = bytes.Clone(ev.Data)
+	}
+	text.copyTo(ev)
 	return ""
+}
+
+// envelopeText holds the envelope's strings while the body is parsed, as
+// slices of the body (or decoded copies, for strings with escapes).
+type envelopeText struct {
+	typ, object, instanceID, clientIP, userAgent []byte
+}
+
+// copyTo sets ev's string fields from t. The known event types and the
+// object "event" are constants; the rest are copied into one string that
+// they share, so the event holds no reference to the body and costs one
+// allocation for all its strings.
+func (t *envelopeText) copyTo(ev *Event) {
+	ev.Type = knownType(t.typ)
+	typ := t.typ
+	if ev.Type != "" {
+		typ = nil
+	}
+	object := t.object
+	if string(object) == "event" {
+		ev.Object, object = "event", nil
+	}
+	parts := [...]struct {
+		src []byte
+		dst *string
+	}{
+		{object, &ev.Object},
+		{t.instanceID, &ev.InstanceID},
+		{t.clientIP, &ev.Attributes.HTTPRequest.ClientIP},
+		{t.userAgent, &ev.Attributes.HTTPRequest.UserAgent},
+	}
+	n := len(typ)
+	for _, p := range parts {
+		n += len(p.src)
+	}
+	if n == 0 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.Write(typ)
+	for _, p := range parts {
+		b.Write(p.src)
+	}
+	all := b.String()
+	if len(typ) > 0 {
+		ev.Type, all = EventType(all[:len(typ)]), all[len(typ):]
+	}
+	for _, p := range parts {
+		if len(p.src) > 0 {
+			*p.dst, all = all[:len(p.src)], all[len(p.src):]
+		}
+	}
 }
 
 // attributes reads event_attributes: null, or an object whose http_request
 // is null or an object with string client_ip and user_agent.
-func (s *scanner) attributes(a *EventAttributes) bool {
+func (s *scanner) attributes(t *envelopeText) bool {
 	if s.literal("null") {
 		return true
 	}
@@ -178,7 +238,7 @@ func (s *scanner) attributes(a *EventAttributes) bool {
 		if string(key) != "http_request" {
 			return s.skipValue(2)
 		}
-		a.HTTPRequest = HTTPRequest{} // a repeated key replaces, as in encoding/json
+		t.clientIP, t.userAgent = nil, nil // a repeated key replaces, as in encoding/json
 		if s.literal("null") {
 			return true
 		}
@@ -186,23 +246,15 @@ func (s *scanner) attributes(a *EventAttributes) bool {
 			var ok bool
 			switch string(key) {
 			case "client_ip":
-				a.HTTPRequest.ClientIP, ok = s.stringValue(true)
+				t.clientIP, ok = s.stringBytes(true)
 			case "user_agent":
-				a.HTTPRequest.UserAgent, ok = s.stringValue(true)
+				t.userAgent, ok = s.stringBytes(true)
 			default:
 				ok = s.skipValue(3)
 			}
 			return ok
 		})
 	})
-}
-
-// internObject avoids an allocation for the one value Clerk sends.
-func internObject(b []byte) string {
-	if string(b) == "event" {
-		return "event"
-	}
-	return string(b)
 }
 
 // UnixMillis is a Clerk timestamp: milliseconds since the Unix epoch, as

@@ -107,7 +107,7 @@ func duplicateEnvelopeKey(body []byte) bool {
 
 func checkEnvelopeAgainstOracle(t *testing.T, body []byte) {
 	var got Event
-	reason := parseEnvelope(body, &got)
+	reason := parseEnvelope(body, &got, false)
 	want, ok := envelopeOracle(body)
 	require.Equal(t, ok, reason == "", "body %q: oracle ok=%v, parseEnvelope reason=%q", abbreviate(body), ok, reason)
 	if !ok {
@@ -175,7 +175,7 @@ func TestParseEnvelopeDepthLimit(t *testing.T) {
 	checkEnvelopeAgainstOracle(t, inAttrs(9998))
 	checkEnvelopeAgainstOracle(t, inAttrs(9999))
 	var ev Event
-	assert.NotEqual(t, "", parseEnvelope(nest(20000), &ev))
+	assert.NotEqual(t, "", parseEnvelope(nest(20000), &ev, false))
 }
 
 func TestEventJSONRoundTrip(t *testing.T) {

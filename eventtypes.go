@@ -107,10 +107,41 @@ func (t EventType) Known() bool {
 	return ok
 }
 
-// internType returns the constant for a known type without allocating.
-func internType(b []byte) EventType {
-	if t, ok := knownEventTypes[string(b)]; ok {
-		return t
+// knownType returns the constant for a known type, without allocating, or
+// "" for any other.
+func knownType(b []byte) EventType {
+	return knownEventTypes[string(b)]
+}
+
+// nearestKnown returns the known event type closest to t in edit distance,
+// for the message that refuses t.
+func nearestKnown(t EventType) EventType {
+	best, bestDist := EventType(""), -1
+	for _, k := range eventTypes {
+		if d := editDistance(string(t), string(k)); bestDist < 0 || d < bestDist {
+			best, bestDist = k, d
+		}
 	}
-	return EventType(b)
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -10,6 +10,10 @@ import (
 	"sync"
 )
 
+// A Callback handles one verified event. Returning an error (or panicking)
+// tells the sender the event was not processed, so Svix delivers it again.
+type Callback func(ctx context.Context, e Event) error
+
 // A Handler is an http.Handler that receives Clerk webhooks: it verifies each
 // delivery with its Verifier, skips messages already processed, runs the
 // callback registered for the event type, and answers with the status Svix
@@ -20,62 +24,80 @@ import (
 //	405  not a POST (with Allow: POST)
 //	409  the same message is being processed by another request right now
 //	413  body larger than the Verifier's limit (WithMaxBodyBytes)
-//	500  the callback failed or panicked, or the handler is misconfigured
+//	500  the callback failed or panicked, the Deduplicator failed, or the
+//	     body could not be read
 //
 // Svix retries every non-2xx answer, so a failing callback is retried and an
 // event type the app does not handle is not. The response body is a short
 // fixed text; the reason goes to the error handler (WithErrorHandler), which
 // by default logs it with log/slog.
 //
-// Register callbacks with On before serving. Callbacks receive the request's
-// context: Svix waits about 15 seconds for an answer, so acknowledge fast and
-// queue slow work (Event round-trips through encoding/json).
+// Register callbacks with On, OnNewType and OnOther before serving.
+// Registration mistakes panic, as they do with http.ServeMux, so that they
+// surface at start-up and not as events acknowledged and lost. Callbacks
+// receive the request's context: Svix waits about 15 seconds for an answer,
+// so acknowledge fast and queue slow work (Event round-trips through
+// encoding/json).
 type Handler struct {
 	verifier *Verifier
 	dedup    Deduplicator
 	onError  func(*http.Request, error)
 
 	mu        sync.RWMutex
-	callbacks map[EventType]func(context.Context, Event) error
-	fallback  func(context.Context, Event) error
+	callbacks map[EventType]Callback
+	other     Callback
 }
 
-// A HandlerOption configures a Handler in NewHandler.
+// A HandlerOption configures a Handler in NewHandler. A nil HandlerOption is
+// ignored; an option given a nil value panics, as NewHandler does.
 type HandlerOption func(*Handler)
 
 // WithDeduplicator makes the Handler skip messages whose callback already
-// succeeded, keyed by Event.ID (the svix-id). Without one, every delivery
-// runs its callback, retries included.
+// succeeded, keyed by Event.ID (the svix-id). Without this option, every
+// delivery runs its callback, retries included. A nil d panics.
 func WithDeduplicator(d Deduplicator) HandlerOption {
+	if d == nil {
+		panic("clerkwebhook: WithDeduplicator(nil)")
+	}
 	return func(h *Handler) { h.dedup = d }
 }
 
 // WithErrorHandler replaces the default reporting of failures (a slog record
 // on slog.Default) with fn. It is called for every non-2xx answer, with the
-// error that caused it, and never sees a secret. fn must be safe for
-// concurrent use.
+// error that caused it, and for a Deduplicator failure that does not change
+// the answer (a Complete or Release that failed); every such error wraps one
+// of the package's sentinels. It never sees a secret. fn must be safe for
+// concurrent use. A nil fn panics.
 func WithErrorHandler(fn func(r *http.Request, err error)) HandlerOption {
-	return func(h *Handler) {
-		if fn != nil {
-			h.onError = fn
-		}
+	if fn == nil {
+		panic("clerkwebhook: WithErrorHandler(nil)")
 	}
+	return func(h *Handler) { h.onError = fn }
 }
 
-// WithFallback sets the callback for verified events of a type with no
-// callback of its own (including types this package does not know). Without
-// one, such events are acknowledged with 200 and dropped.
-func WithFallback(fn func(ctx context.Context, e Event) error) HandlerOption {
-	return func(h *Handler) { h.fallback = fn }
+// WithFallback sets the callback for verified events with no callback of
+// their own.
+//
+// Deprecated: use Handler.OnOther, which registers it the way On registers
+// the others.
+func WithFallback(fn Callback) HandlerOption {
+	if fn == nil {
+		panic("clerkwebhook: WithFallback(nil)")
+	}
+	return func(h *Handler) { h.other = fn }
 }
 
 // NewHandler returns a Handler that verifies deliveries with v and reads at
-// most v's body limit. A nil v makes every request fail with 500 and
-// ErrMissingSecret: the handler never skips verification.
+// most v's body limit. A nil v, or one with no secret, panics: a handler
+// that cannot verify anything is a configuration mistake to find at start-up,
+// not a stream of 500s.
 func NewHandler(v *Verifier, opts ...HandlerOption) *Handler {
+	if v == nil || len(v.keys) == 0 {
+		panic("clerkwebhook: NewHandler: no Verifier (build one with NewVerifier)")
+	}
 	h := &Handler{
 		verifier:  v,
-		callbacks: map[EventType]func(context.Context, Event) error{},
+		callbacks: map[EventType]Callback{},
 		onError:   logError,
 	}
 	for _, opt := range opts {
@@ -87,115 +109,138 @@ func NewHandler(v *Verifier, opts ...HandlerOption) *Handler {
 }
 
 // On registers fn as the callback for events of type t, replacing any
-// earlier one. A nil fn removes it. A callback returning an error (or
-// panicking) makes the Handler answer 500, so Svix delivers the message again.
-func (h *Handler) On(t EventType, fn func(ctx context.Context, e Event) error) {
+// earlier one. t must be one of the types this package knows (EventTypes);
+// any other panics, naming the nearest known type, because a misspelled type
+// would acknowledge the real events with 200 and drop them. Register a type
+// newer than this package with OnNewType. A nil fn panics.
+func (h *Handler) On(t EventType, fn Callback) {
+	if !t.Known() {
+		msg := fmt.Sprintf("clerkwebhook: On(%q): not an event type this package knows", string(t))
+		if near := nearestKnown(t); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", string(near))
+		}
+		panic(msg + "; for a type newer than this package, use OnNewType")
+	}
+	h.register("On", t, fn)
+}
+
+// OnNewType registers fn for an event type this package does not know yet:
+// one Clerk added after this version was released. It is the deliberate
+// spelling of what On refuses, so that a typo cannot pass for a new type by
+// accident. A type the package knows panics (use On), as do an empty type
+// and a nil fn.
+func (h *Handler) OnNewType(t EventType, fn Callback) {
+	if t == "" || t.Known() {
+		panic(fmt.Sprintf("clerkwebhook: OnNewType(%q): use On for the event types this package knows", string(t)))
+	}
+	h.register("OnNewType", t, fn)
+}
+
+func (h *Handler) register(method string, t EventType, fn Callback) {
+	if fn == nil {
+		panic(fmt.Sprintf("clerkwebhook: %s(%q, nil)", method, string(t)))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if fn == nil {
-		delete(h.callbacks, t)
-		return
-	}
 	h.callbacks[t] = fn
 }
 
-// Fixed response texts: the caller learns the status, never the reason.
-const (
-	textOK          = "ok\n"
-	textBadRequest  = "invalid webhook\n"
-	textMethod      = "method not allowed\n"
-	textTooLarge    = "payload too large\n"
-	textInFlight    = "already in progress\n"
-	textServerError = "internal error\n"
-)
+// OnOther registers fn as the callback for verified events of every type
+// with no callback of its own, types this package does not know included,
+// replacing any earlier one. Without it, such events are acknowledged with
+// 200 and not processed. A nil fn panics.
+func (h *Handler) OnOther(fn Callback) {
+	if fn == nil {
+		panic("clerkwebhook: OnOther(nil)")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.other = fn
+}
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		h.fail(w, r, http.StatusMethodNotAllowed, textMethod, fmt.Errorf("clerkwebhook: method %s not allowed", r.Method))
+	ev, err := h.verify(w, r)
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	ev, err := h.verifier.verifyRequest(w, r)
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrBodyTooLarge):
-		h.fail(w, r, http.StatusRequestEntityTooLarge, textTooLarge, err)
-		return
-	case errors.Is(err, ErrMissingSecret):
-		h.fail(w, r, http.StatusInternalServerError, textServerError, err)
-		return
-	default:
-		var ve *VerificationError
-		if errors.As(err, &ve) {
-			h.fail(w, r, http.StatusBadRequest, textBadRequest, err)
-			return
-		}
-		// Reading the body failed (the client went away): not the sender's
-		// fault as far as we know, so let Svix retry.
-		h.fail(w, r, http.StatusInternalServerError, textServerError, err)
-		return
-	}
-
 	fn := h.callback(ev.Type)
 	if fn == nil {
-		h.reply(w, http.StatusOK, textOK)
+		h.reply(w, http.StatusOK)
 		return
 	}
-	ctx := r.Context()
-	if h.dedup != nil {
-		state, err := h.dedup.Claim(ctx, ev.ID)
-		if err != nil {
-			h.fail(w, r, http.StatusInternalServerError, textServerError, fmt.Errorf("clerkwebhook: deduplicator claim for %s: %w", ev.ID, err))
-			return
-		}
-		switch state {
-		case Completed:
-			h.reply(w, http.StatusOK, textOK)
-			return
-		case InProgress:
-			h.fail(w, r, http.StatusConflict, textInFlight, fmt.Errorf("clerkwebhook: message %s is already being processed", ev.ID))
-			return
-		}
-		// runCallback re-panics http.ErrAbortHandler for net/http to handle;
-		// the claim must still be released, or every retry would get 409.
-		defer func() {
-			if p := recover(); p != nil {
-				_ = h.dedup.Release(context.WithoutCancel(ctx), ev.ID)
-				panic(p)
-			}
-		}()
-	}
-	if err := runCallback(ctx, fn, ev); err != nil {
-		if h.dedup != nil {
-			// Forget the claim so that Svix's retry runs the callback again.
-			if rerr := h.dedup.Release(context.WithoutCancel(ctx), ev.ID); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("clerkwebhook: deduplicator release for %s: %w", ev.ID, rerr))
-			}
-		}
-		h.fail(w, r, http.StatusInternalServerError, textServerError, err)
+	if err := h.process(r, fn, ev); err != nil {
+		h.fail(w, r, err)
 		return
 	}
-	if h.dedup != nil {
-		if err := h.dedup.Complete(context.WithoutCancel(ctx), ev.ID); err != nil {
-			// The work is done; answering 500 would run it twice. Report it.
-			h.onError(r, fmt.Errorf("clerkwebhook: deduplicator complete for %s: %w", ev.ID, err))
-		}
-	}
-	h.reply(w, http.StatusOK, textOK)
+	h.reply(w, http.StatusOK)
 }
 
-func (h *Handler) callback(t EventType) func(context.Context, Event) error {
+// verify accepts only a POST whose body verifies.
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) (Event, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return Event{}, fmt.Errorf("%w: %s", ErrMethodNotAllowed, r.Method)
+	}
+	return h.verifier.verifyRequest(w, r)
+}
+
+func (h *Handler) callback(t EventType) Callback {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if fn, ok := h.callbacks[t]; ok {
 		return fn
 	}
-	return h.fallback
+	return h.other
+}
+
+// process runs fn once per message: it claims the message in the
+// Deduplicator (a duplicate of a completed message returns nil without
+// running fn), runs fn, and completes the claim on success. Every other exit
+// from fn releases the claim, so that the retry runs it again: an error, a
+// panic (http.ErrAbortHandler is re-raised for net/http), and
+// runtime.Goexit, which t.FailNow calls.
+func (h *Handler) process(r *http.Request, fn Callback, ev Event) error {
+	ctx := r.Context()
+	if h.dedup == nil {
+		return runCallback(ctx, fn, ev)
+	}
+	ctx = ClaimContext(ctx)
+	state, err := h.dedup.Claim(ctx, ev.ID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: claim for message %s: %w", ErrDeduplicator, ev.ID, err)
+	case state == Completed:
+		return nil
+	case state == InProgress:
+		return fmt.Errorf("%w: message %s", ErrInProgress, ev.ID)
+	case state != Claimed:
+		return fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
+	}
+	done := context.WithoutCancel(ctx) // the bookkeeping outlives a client that went away
+	succeeded := false
+	defer func() {
+		if !succeeded {
+			if err := h.dedup.Release(done, ev.ID); err != nil {
+				h.onError(r, fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err))
+			}
+		}
+	}()
+	if err := runCallback(ctx, fn, ev); err != nil {
+		return err
+	}
+	succeeded = true
+	if err := h.dedup.Complete(done, ev.ID); err != nil {
+		// The work is done; answering 500 would run it twice. Report it.
+		h.onError(r, fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err))
+	}
+	return nil
 }
 
 // CallbackError is the error a Handler reports when a callback fails or
-// panics; it names the event.
+// panics; it names the event. It wraps both ErrCallback and the callback's
+// own error, so errors.Is finds either.
 type CallbackError struct {
 	Type      EventType
 	MessageID string
@@ -210,12 +255,12 @@ func (e *CallbackError) Error() string {
 	return fmt.Sprintf("clerkwebhook: %s callback for message %s: %v", e.Type, e.MessageID, e.Err)
 }
 
-// Unwrap returns the callback's error.
-func (e *CallbackError) Unwrap() error { return e.Err }
+// Unwrap returns ErrCallback and the callback's error.
+func (e *CallbackError) Unwrap() []error { return []error{ErrCallback, e.Err} }
 
 // runCallback runs fn, turning a panic into an error so that one bad event
 // cannot take the server down.
-func runCallback(ctx context.Context, fn func(context.Context, Event) error, ev Event) (err error) {
+func runCallback(ctx context.Context, fn Callback, ev Event) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -231,16 +276,48 @@ func runCallback(ctx context.Context, fn func(context.Context, Event) error, ev 
 	return nil
 }
 
-func (h *Handler) reply(w http.ResponseWriter, status int, text string) {
+// Fixed response texts: the caller learns the status, never the reason.
+var statusText = map[int]string{
+	http.StatusOK:                    "ok\n",
+	http.StatusBadRequest:            "invalid webhook\n",
+	http.StatusMethodNotAllowed:      "method not allowed\n",
+	http.StatusConflict:              "already in progress\n",
+	http.StatusRequestEntityTooLarge: "payload too large\n",
+	http.StatusInternalServerError:   "internal error\n",
+}
+
+// statusOf maps an error to the status the sender acts on. A callback's
+// error is checked first: it may wrap any of the package's sentinels (an
+// accessor's ErrInvalidPayload, say), and is still the app's failure.
+func statusOf(err error) int {
+	var ve *VerificationError
+	switch {
+	case errors.Is(err, ErrCallback):
+		return http.StatusInternalServerError
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrInProgress):
+		return http.StatusConflict
+	case errors.As(err, &ve):
+		return http.StatusBadRequest
+	}
+	// ErrBodyIncomplete (the client went away: let Svix retry),
+	// ErrDeduplicator, ErrMissingSecret.
+	return http.StatusInternalServerError
+}
+
+func (h *Handler) reply(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(text))
+	_, _ = w.Write([]byte(statusText[status]))
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, text string, err error) {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.onError(r, err)
-	h.reply(w, status, text)
+	h.reply(w, statusOf(err))
 }
 
 // logError is the default error handler.
@@ -255,6 +332,8 @@ func logError(r *http.Request, err error) {
 	if errors.As(err, &ce) {
 		level = slog.LevelError // our callback failed: Svix will retry
 		attrs = append(attrs, slog.String("message_id", ce.MessageID), slog.String("event_type", string(ce.Type)))
+	} else if errors.Is(err, ErrDeduplicator) {
+		level = slog.LevelError
 	}
 	slog.Default().Log(r.Context(), level, "clerk webhook not processed", attrs...)
 }

@@ -262,7 +262,6 @@ func TestHandlerStatusContract(t *testing.T) {
 
 	cases := []struct {
 		name       string
-		nilVerify  bool                              // NewHandler(nil)
 		verifier   []Option                          // extra verifier options
 		options    func(c *recorder) []HandlerOption // extra handler options
 		register   func(h *Handler, c *recorder)     // default: On(UserCreated, c.ok)
@@ -270,8 +269,8 @@ func TestHandlerStatusContract(t *testing.T) {
 		wantStatus int
 		wantText   string
 		wantCalls  int
-		wantErr    error  // sentinel the reported error wraps; nil with wantErrSub empty: nothing reported
-		wantErrSub string // for errors with no sentinel: a piece of their text
+		wantErr    error  // an error the reported one wraps; nil: nothing reported
+		wantErrSub string // a piece of its text
 		check      func(t *testing.T, rep reply, err error)
 	}{
 		{
@@ -395,7 +394,7 @@ func TestHandlerStatusContract(t *testing.T) {
 		{
 			name:       "GET",
 			mutate:     func(t *testing.T, r *request) { r.method = http.MethodGet },
-			wantStatus: http.StatusMethodNotAllowed, wantText: wantMethod, wantErrSub: "GET",
+			wantStatus: http.StatusMethodNotAllowed, wantText: wantMethod, wantErr: ErrMethodNotAllowed, wantErrSub: "GET",
 			check: func(t *testing.T, rep reply, _ error) {
 				assert.Equal(t, []string{http.MethodPost}, rep.header.Values("Allow"))
 			},
@@ -403,7 +402,7 @@ func TestHandlerStatusContract(t *testing.T) {
 		{
 			name:       "PUT",
 			mutate:     func(t *testing.T, r *request) { r.method = http.MethodPut },
-			wantStatus: http.StatusMethodNotAllowed, wantText: wantMethod, wantErrSub: "PUT",
+			wantStatus: http.StatusMethodNotAllowed, wantText: wantMethod, wantErr: ErrMethodNotAllowed, wantErrSub: "PUT",
 			check: func(t *testing.T, rep reply, _ error) {
 				assert.Equal(t, []string{http.MethodPost}, rep.header.Values("Allow"))
 			},
@@ -446,7 +445,7 @@ func TestHandlerStatusContract(t *testing.T) {
 			name:       "callback panic",
 			register:   func(h *Handler, c *recorder) { h.On(UserCreated, c.panics) },
 			wantStatus: http.StatusInternalServerError, wantText: wantServerError, wantCalls: 1,
-			wantErrSub: "callback exploded",
+			wantErr: ErrCallback, wantErrSub: "callback exploded",
 			check: func(t *testing.T, _ reply, err error) {
 				var ce *CallbackError
 				require.ErrorAs(t, err, &ce)
@@ -454,26 +453,12 @@ func TestHandlerStatusContract(t *testing.T) {
 				assert.Equal(t, msgID, ce.MessageID)
 			},
 		},
-		{
-			name:       "nil verifier",
-			nilVerify:  true,
-			wantStatus: http.StatusInternalServerError, wantText: wantServerError, wantErr: ErrMissingSecret,
-		},
-		{
-			name:       "nil verifier, GET is still 405",
-			nilVerify:  true,
-			mutate:     func(t *testing.T, r *request) { r.method = http.MethodGet },
-			wantStatus: http.StatusMethodNotAllowed, wantText: wantMethod, wantErrSub: "GET",
-		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := &recorder{}
 			log := &errorLog{}
-			var verifier *Verifier
-			if !tc.nilVerify {
-				verifier = testVerifier(t, tc.verifier...)
-			}
+			verifier := testVerifier(t, tc.verifier...)
 			opts := []HandlerOption{WithErrorHandler(log.report)}
 			if tc.options != nil {
 				opts = append(opts, tc.options(calls)...)
@@ -514,15 +499,14 @@ func TestHandlerStatusContract(t *testing.T) {
 			}
 
 			reported := log.all()
-			if tc.wantErr == nil && tc.wantErrSub == "" {
+			if tc.wantErr == nil {
 				assert.Empty(t, reported, "a 2xx answer reports nothing")
 				return
 			}
 			require.Len(t, reported, 1, "exactly one error reported")
 			got := reported[0]
-			if tc.wantErr != nil {
-				assert.ErrorIs(t, got, tc.wantErr)
-			}
+			assert.ErrorIs(t, got, tc.wantErr)
+			assertOneSentinel(t, got)
 			if tc.wantErrSub != "" {
 				assert.Contains(t, got.Error(), tc.wantErrSub)
 			}
@@ -709,40 +693,75 @@ func TestHandlerCallbackContextAndEvent(t *testing.T) {
 	assert.Equal(t, "user_30TbaSJBhmLScO0rTRMoSYc7BTg", u.ID)
 }
 
-func TestHandlerOnNilRemovesCallback(t *testing.T) {
-	var runs, fallbacks atomic.Int32
-	h := NewHandler(testVerifier(t),
-		WithErrorHandler(func(_ *http.Request, err error) { t.Error(err) }),
-		WithFallback(func(context.Context, Event) error { fallbacks.Add(1); return nil }))
-	count := func(context.Context, Event) error { runs.Add(1); return nil }
-	srv := serve(t, h)
-	body := readFixture(t, "user.created.json")
+// recordDelivery runs one signed delivery through h with a recorder.
+func recordDelivery(t *testing.T, h http.Handler, id string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
+	for k, v := range signed(t, testSecret, id, testNow, body) {
+		r.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
 
-	h.On(UserCreated, count)
-	assert.Equal(t, http.StatusOK, post(t, srv, newDelivery(t, testSecret, "msg_1", testNow, body)).status)
-	assert.Equal(t, int32(1), runs.Load())
-	assert.Equal(t, int32(0), fallbacks.Load())
+func TestHandlerRegistration(t *testing.T) {
+	var runs, others, newType atomic.Int32
+	h := NewHandler(testVerifier(t), WithErrorHandler(func(_ *http.Request, err error) { t.Error(err) }))
+	h.OnOther(func(context.Context, Event) error { others.Add(1); return nil })
+	h.On(UserCreated, func(context.Context, Event) error { runs.Add(1); return nil })
+	h.OnNewType("agentTask.created", func(context.Context, Event) error { newType.Add(1); return nil })
 
-	h.On(UserCreated, nil)
-	assert.Equal(t, http.StatusOK, post(t, srv, newDelivery(t, testSecret, "msg_2", testNow, body)).status)
-	assert.Equal(t, int32(1), runs.Load(), "removed callback still ran")
-	assert.Equal(t, int32(1), fallbacks.Load(), "the fallback takes over a removed type")
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_1", readFixture(t, "user.created.json")).Code)
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_2", readFixture(t, "unknown.future.json")).Code)
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_3", readFixture(t, "session.created.json")).Code)
+	assert.Equal(t, [3]int32{1, 1, 1}, [3]int32{runs.Load(), newType.Load(), others.Load()},
+		"user.created by On, the new type by OnNewType, session.created by OnOther")
 
 	// Replacing: the later registration wins.
-	h.On(UserCreated, count)
 	h.On(UserCreated, func(context.Context, Event) error { return nil })
-	assert.Equal(t, http.StatusOK, post(t, srv, newDelivery(t, testSecret, "msg_3", testNow, body)).status)
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_4", readFixture(t, "user.created.json")).Code)
 	assert.Equal(t, int32(1), runs.Load(), "replaced callback still ran")
 }
 
-// WithErrorHandler(nil) keeps the default reporting instead of panicking on
-// the first failure.
-func TestHandlerNilErrorHandler(t *testing.T) {
-	h := NewHandler(testVerifier(t), WithErrorHandler(nil), nil)
-	srv := serve(t, h)
-	rep, err := send(srv.Client(), http.MethodGet, srv.URL, nil, 0, nil)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusMethodNotAllowed, rep.status)
+// Registration mistakes panic at start-up, naming the mistake, as
+// http.ServeMux does: none may become events acknowledged and dropped.
+func TestHandlerRegistrationMistakesPanic(t *testing.T) {
+	ok := func(context.Context, Event) error { return nil }
+	v := testVerifier(t)
+	for _, tc := range []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"misspelled type", func() { NewHandler(v).On("user.craeted", ok) },
+			`clerkwebhook: On("user.craeted"): not an event type this package knows (did you mean "user.created"?); for a type newer than this package, use OnNewType`},
+		{"wrong case", func() { NewHandler(v).On("subscription.pastdue", ok) }, `did you mean "subscription.pastDue"?`},
+		{"empty type", func() { NewHandler(v).On("", ok) }, `On(""): not an event type`},
+		{"known type through OnNewType", func() { NewHandler(v).OnNewType(UserCreated, ok) },
+			`clerkwebhook: OnNewType("user.created"): use On for the event types this package knows`},
+		{"empty type through OnNewType", func() { NewHandler(v).OnNewType("", ok) }, `OnNewType("")`},
+		{"nil callback", func() { NewHandler(v).On(UserCreated, nil) }, `clerkwebhook: On("user.created", nil)`},
+		{"nil callback for a new type", func() { NewHandler(v).OnNewType("x.y", nil) }, `clerkwebhook: OnNewType("x.y", nil)`},
+		{"nil fallback", func() { NewHandler(v).OnOther(nil) }, "clerkwebhook: OnOther(nil)"},
+		{"nil verifier", func() { NewHandler(nil) }, "clerkwebhook: NewHandler: no Verifier"},
+		{"zero verifier", func() { NewHandler(&Verifier{}) }, "clerkwebhook: NewHandler: no Verifier"},
+		{"nil deduplicator", func() { WithDeduplicator(nil) }, "clerkwebhook: WithDeduplicator(nil)"},
+		{"nil error handler", func() { WithErrorHandler(nil) }, "clerkwebhook: WithErrorHandler(nil)"},
+		{"nil fallback option", func() { WithFallback(nil) }, "clerkwebhook: WithFallback(nil)"},
+		{"non-positive lease", func() { WithLease(0) }, "clerkwebhook: WithLease: the lease must be positive, got 0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				p := recover()
+				require.NotNil(t, p, "no panic")
+				assert.Contains(t, fmt.Sprint(p), tc.want)
+			}()
+			tc.do()
+		})
+	}
+	// A nil option is no option, for both constructors.
+	assert.NotPanics(t, func() { NewHandler(v, nil) })
 }
 
 // VerifyRequest puts the body back: code after it reads the same bytes.
@@ -927,7 +946,8 @@ func TestHandlerDedupConcurrentDuplicates(t *testing.T) {
 
 	for _, err := range log.all() {
 		assert.Contains(t, err.Error(), "msg_concurrent")
-		assert.Contains(t, err.Error(), "already being processed")
+		assert.ErrorIs(t, err, ErrInProgress)
+		assert.Contains(t, err.Error(), "msg_concurrent")
 	}
 
 	// Once done, a further delivery is a plain duplicate.
@@ -1119,7 +1139,7 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 		callback   func(c *recorder) func(context.Context, Event) error
 		wantStatus int
 		wantCalls  int
-		wantErrs   []error // all wrapped by the one reported error
+		wantErrs   []error // what each reported error wraps, in order
 	}{
 		{
 			name:       "claim fails: not processed, retried",
@@ -1134,10 +1154,11 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 			wantStatus: http.StatusOK, wantCalls: 1, wantErrs: []error{errStore},
 		},
 		{
-			name:       "release fails after a callback error",
-			dedup:      faultyDedup{releaseErr: errStore},
-			callback:   func(c *recorder) func(context.Context, Event) error { return c.fail },
-			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errCallback, errStore},
+			name:     "release fails after a callback error",
+			dedup:    faultyDedup{releaseErr: errStore},
+			callback: func(c *recorder) func(context.Context, Event) error { return c.fail },
+			// Two reports, each wrapping one sentinel: the release first.
+			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errStore, errCallback},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1153,11 +1174,15 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 			assert.NotContains(t, rep.body, "unreachable")
 			assert.Len(t, calls.seen(), tc.wantCalls)
 			reported := log.all()
-			require.Len(t, reported, 1)
-			for _, want := range tc.wantErrs {
-				assert.ErrorIs(t, reported[0], want)
+			require.Len(t, reported, len(tc.wantErrs))
+			for i, want := range tc.wantErrs {
+				assert.ErrorIs(t, reported[i], want)
+				assertOneSentinel(t, reported[i])
+				assert.Contains(t, reported[i].Error(), "msg_store")
+				if want == errStore {
+					assert.ErrorIs(t, reported[i], ErrDeduplicator)
+				}
 			}
-			assert.Contains(t, reported[0].Error(), "msg_store")
 		})
 	}
 }

@@ -86,7 +86,7 @@ func missing(s signedHeaders) *VerificationError {
 			names = append(names, strings.ToLower(p[0]))
 		}
 	}
-	return &VerificationError{Err: ErrMissingHeader, MessageID: s.id, Header: strings.Join(names, ", ")}
+	return &VerificationError{Err: ErrMissingHeader, MessageID: s.id, Missing: names}
 }
 
 // values returns the values of a header. http.Header from net/http is
@@ -122,7 +122,7 @@ func single(h http.Header, name string) (string, *VerificationError) {
 			continue
 		}
 		if out != "" && out != v {
-			return "", &VerificationError{Err: ErrInvalidHeader, Header: strings.ToLower(name), Reason: "more than one distinct value"}
+			return "", &VerificationError{Err: ErrInvalidHeader, Reason: ReasonAmbiguousHeader, Header: strings.ToLower(name)}
 		}
 		out = v
 	}

@@ -114,11 +114,6 @@ func (s *scanner) stringBytes(allowNull bool) ([]byte, bool) {
 	return []byte(str), true
 }
 
-func (s *scanner) stringValue(allowNull bool) (string, bool) {
-	b, ok := s.stringBytes(allowNull)
-	return string(b), ok
-}
-
 // intValue reads an integer (or null, as 0). A number with a fraction or an
 // exponent, or one that overflows int64, is rejected.
 func (s *scanner) intValue() (int64, bool) {

@@ -389,7 +389,7 @@ func FuzzPayload(f *testing.F) {
 func BenchmarkUserDecode(b *testing.B) {
 	body := compactFixture(b, "user.created.json")
 	var ev Event
-	if r := parseEnvelope(body, &ev); r != "" {
+	if r := parseEnvelope(body, &ev, false); r != "" {
 		b.Fatal(r)
 	}
 	b.Run("Event.User", func(b *testing.B) {

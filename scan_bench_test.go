@@ -14,7 +14,7 @@ func BenchmarkScan(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
 			for i := 0; i < b.N; i++ {
 				var ev Event
-				if r := parseEnvelope(c.body, &ev); r != "" {
+				if r := parseEnvelope(c.body, &ev, false); r != "" {
 					b.Fatal(r)
 				}
 			}

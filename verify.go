@@ -159,9 +159,17 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 // Every error is a *VerificationError wrapping one sentinel, except
 // ErrMissingSecret from a nil or zero Verifier.
 //
-// The returned Event's Data aliases body; do not modify body while the event
-// is in use.
+// The returned Event owns its memory: it shares nothing with body, so the
+// caller may reuse or change body afterwards (as servers that pool request
+// buffers do) without changing the event.
 func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
+	return v.verify(body, headers, false)
+}
+
+// verify is Verify; owned says that body belongs to this package (read by
+// VerifyRequest into a buffer nobody else can write), so the event may keep
+// a slice of it instead of a copy.
+func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, error) {
 	if v == nil || len(v.keys) == 0 {
 		return Event{}, ErrMissingSecret
 	}
@@ -174,15 +182,25 @@ func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
 	}
 	ts, ok := parseTimestamp(sh.timestamp)
 	if !ok {
-		return Event{}, &VerificationError{Err: ErrInvalidHeader, MessageID: sh.id,
-			Header: strings.ToLower(sh.family.timestamp), Reason: "not an integer number of seconds"}
+		return Event{}, &VerificationError{Err: ErrInvalidHeader, Reason: ReasonMalformedTimestamp, MessageID: sh.id,
+			Header: strings.ToLower(sh.family.timestamp)}
 	}
 	matched, tried, skipped := v.checkSignatures(sh, body)
 	signedAt := time.Unix(ts, 0)
 	skew := v.clock().Sub(signedAt)
+	fail := func(sentinel error, reason Reason) *VerificationError {
+		if len(body) == 0 {
+			reason = ReasonEmptyBody
+		}
+		return &VerificationError{Err: sentinel, Reason: reason, MessageID: sh.id, SignedAt: signedAt, Skew: skew,
+			SignatureValid: matched, SignaturesTried: tried, SignaturesSkipped: skipped}
+	}
 	if !matched {
-		return Event{}, &VerificationError{Err: ErrNoMatchingSignature, MessageID: sh.id,
-			Timestamp: signedAt, Skew: skew, SignaturesTried: tried, SignaturesSkipped: skipped}
+		reason := ReasonSignatureMismatch
+		if tried == 0 {
+			reason = ReasonNoV1Signature
+		}
+		return Event{}, fail(ErrNoMatchingSignature, reason)
 	}
 	// Not -skew > tolerance: Sub saturates at the minimum Duration for a
 	// timestamp centuries ahead, and negating that overflows back to negative.
@@ -191,21 +209,24 @@ func (v *Verifier) Verify(body []byte, headers http.Header) (Event, error) {
 		if skew < 0 {
 			sentinel = ErrTimestampTooNew
 		}
-		return Event{}, &VerificationError{Err: sentinel, MessageID: sh.id, Timestamp: signedAt, Skew: skew,
-			SignatureValid: true, SignaturesTried: tried, SignaturesSkipped: skipped,
-			Reason: "tolerance " + v.tolerance.String()}
+		ve := fail(sentinel, "")
+		ve.Reason, ve.Tolerance = "", v.tolerance
+		return Event{}, ve
 	}
 	ev := Event{ID: sh.id, SignedAt: signedAt}
-	if reason := parseEnvelope(body, &ev); reason != "" {
-		return Event{}, &VerificationError{Err: ErrInvalidPayload, MessageID: sh.id, Timestamp: signedAt, Skew: skew,
-			SignatureValid: true, SignaturesTried: tried, SignaturesSkipped: skipped, Reason: reason}
+	if detail := parseEnvelope(body, &ev, owned); detail != "" {
+		ve := fail(ErrInvalidPayload, "")
+		if ve.Reason == "" {
+			ve.Detail = detail
+		}
+		return Event{}, ve
 	}
 	return ev, nil
 }
 
 func (v *Verifier) tooLarge(h http.Header) *VerificationError {
 	sh, _ := readHeaders(h)
-	return &VerificationError{Err: ErrBodyTooLarge, MessageID: sh.id, Reason: "limit " + strconv.FormatInt(v.maxBody, 10) + " bytes"}
+	return &VerificationError{Err: ErrBodyTooLarge, MessageID: sh.id, Detail: "limit " + strconv.FormatInt(v.maxBody, 10) + " bytes"}
 }
 
 // VerifyRequest reads r's body, at most the Verifier's limit
@@ -213,7 +234,12 @@ func (v *Verifier) tooLarge(h http.Header) *VerificationError {
 // the bytes back on r.Body, so that later code can read it again. A larger
 // body is ErrBodyTooLarge, detected without reading past the limit (even
 // when no Content-Length was sent); the body is then left partly read. An
-// error reading the body is returned wrapped, not as a VerificationError.
+// error reading the body is ErrBodyIncomplete (wrapping the read error), not
+// a VerificationError.
+//
+// The memory it uses grows with the bytes actually received, never with a
+// declared Content-Length, so clients that announce a large body and then
+// stall cost the server only what they sent.
 func (v *Verifier) VerifyRequest(r *http.Request) (Event, error) {
 	return v.verifyRequest(nil, r)
 }
@@ -229,8 +255,16 @@ func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (Event,
 	if err != nil {
 		return Event{}, err
 	}
-	return v.Verify(body, r.Header)
+	// body is a fresh buffer, and r.Body only reads from it: the event may
+	// share it.
+	return v.verify(body, r.Header, true)
 }
+
+// firstReadSize bounds the buffer allocated before any byte has arrived.
+// A declared Content-Length only lowers it: a client may declare the limit
+// and then send nothing, and many such clients must not cost the server the
+// limit each. Larger bodies grow the buffer as they arrive.
+const firstReadSize = 16 << 10
 
 func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
@@ -239,8 +273,8 @@ func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, err
 	if r.ContentLength > v.maxBody {
 		return nil, v.tooLarge(r.Header)
 	}
-	size := 512
-	if r.ContentLength > 0 {
+	size := firstReadSize
+	if r.ContentLength >= 0 && r.ContentLength < firstReadSize {
 		size = int(r.ContentLength) + 1 // +1: room for the read that sees EOF
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, v.maxBody), size)
@@ -249,14 +283,15 @@ func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, err
 		if errors.As(err, &mbe) {
 			return nil, v.tooLarge(r.Header)
 		}
-		return nil, fmt.Errorf("clerkwebhook: reading the request body: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBodyIncomplete, err)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
 }
 
-// readAll is io.ReadAll starting from a buffer of the expected size, so a
-// body with a Content-Length is read into one allocation.
+// readAll is io.ReadAll starting from a buffer of the given size, so a body
+// that fits is read into one allocation; past it the buffer grows by
+// append's usual doubling, in step with the bytes received.
 func readAll(r io.Reader, size int) ([]byte, error) {
 	b := make([]byte, 0, size)
 	for {
@@ -284,6 +319,11 @@ func (v *Verifier) clock() time.Time {
 // checkSignatures compares every v1 entry of the signature header with the
 // expected signature under every key. Entries of other versions, and
 // malformed ones, are skipped and counted; they never match.
+//
+// Entries are separated by spaces. A proxy that folds several header lines
+// into one joins them with ", " (RFC 9110, section 5.3), which leaves a comma
+// at the end of every entry but the last; that comma is a separator too, as
+// in Svix's own libraries. "v1,sig,extra" stays malformed.
 func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool, tried, skipped int) {
 	for i, k := range v.keys {
 		st := k.get()
@@ -292,11 +332,12 @@ func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool,
 		for rest != "" && !matched {
 			var entry string
 			entry, rest, _ = strings.Cut(rest, " ")
+			entry = strings.TrimSuffix(entry, ",")
 			if entry == "" {
-				continue // a doubled space
+				continue // a doubled space, or a folding comma on its own
 			}
 			version, sig, ok := strings.Cut(entry, ",")
-			if !ok || version != "v1" {
+			if !ok || version != "v1" || strings.IndexByte(sig, ',') >= 0 {
 				if i == 0 { // count entries, not entries times secrets
 					skipped++
 				}

@@ -53,7 +53,7 @@ func diagnose(s suspect) string {
 	case errors.Is(s.err, clerkwebhook.ErrInvalidHeader):
 		return s.invalidHeaderCause(ve)
 	case errors.Is(s.err, clerkwebhook.ErrTimestampTooOld), errors.Is(s.err, clerkwebhook.ErrTimestampTooNew):
-		return "the signature is valid but the timestamp is off: " + s.skewPhrase(ve.Timestamp, ve.Skew)
+		return "the signature is valid but the timestamp is off: " + s.skewPhrase(ve.SignedAt, ve.Skew)
 	case errors.Is(s.err, clerkwebhook.ErrInvalidPayload):
 		return "the signature is valid (Clerk sent it) but the body is not a Clerk event envelope"
 	case errors.Is(s.err, clerkwebhook.ErrNoMatchingSignature):
@@ -294,8 +294,8 @@ func (s suspect) headerCause(ve *clerkwebhook.VerificationError) string {
 			"); the library reads one complete family, never a mix"
 		return msg + s.retry(merged, "as one family")
 	}
-	missing := ve.Header
-	if strings.Count(missing, ",") == 2 {
+	missing := strings.Join(ve.Missing, ", ")
+	if len(ve.Missing) == 3 {
 		return "no signature headers (" + missing + "): the request did not come from Clerk, or a proxy or load balancer stripped them"
 	}
 	return missing + " missing while the other signature headers are present: a proxy or framework dropped it, or the capture is incomplete"
@@ -385,7 +385,7 @@ func mergeFamilies(h http.Header) (http.Header, []string, bool) {
 
 // invalidHeaderCause explains ErrInvalidHeader.
 func (s suspect) invalidHeaderCause(ve *clerkwebhook.VerificationError) string {
-	if strings.Contains(ve.Reason, "more than one") {
+	if ve.Reason == clerkwebhook.ReasonAmbiguousHeader {
 		return "the " + ve.Header + " header appears more than once with different values: a proxy added its own, or two deliveries' headers were merged"
 	}
 	if strings.HasSuffix(ve.Header, "timestamp") {

@@ -50,17 +50,17 @@ func newReceiver(v *clerkwebhook.Verifier, path string, report func(*delivery)) 
 	}
 	h := clerkwebhook.NewHandler(v,
 		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator(0)),
-		clerkwebhook.WithFallback(func(ctx context.Context, e clerkwebhook.Event) error {
-			if d := record(ctx); d != nil {
-				d.event = &e
-			}
-			return nil
-		}),
 		clerkwebhook.WithErrorHandler(func(r *http.Request, err error) {
 			if d := record(r.Context()); d != nil {
 				d.err = err
 			}
 		}))
+	h.OnOther(func(ctx context.Context, e clerkwebhook.Event) error {
+		if d := record(ctx); d != nil {
+			d.event = &e
+		}
+		return nil
+	})
 	return &receiver{path: path, limit: clerkwebhook.DefaultMaxBodyBytes, handler: h, report: report}
 }
 
