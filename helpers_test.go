@@ -81,6 +81,6 @@ func mustVerifier(tb testing.TB, secret string, opts ...Option) *Verifier {
 	return v
 }
 
-// fixtureDir holds one realistic payload per event type. It lives in the
-// test kit, which embeds it for users' tests (clerkwebhooktest.Fixture).
-const fixtureDir = "clerkwebhooktest/fixtures"
+// fixtureDir holds one realistic payload per event type. It lives in an
+// internal package that embeds it for the test kit and the command.
+const fixtureDir = "internal/fixtures/events"

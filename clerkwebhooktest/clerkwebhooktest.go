@@ -23,56 +23,34 @@ package clerkwebhooktest
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/ids"
 )
-
-// secretPrefix starts every signing secret Clerk shows in its Dashboard.
-const secretPrefix = "whsec_"
 
 // NewSecret returns a fresh random signing secret in the form Clerk issues:
 // "whsec_" followed by the standard base64 encoding of 24 bytes from
 // crypto/rand. clerkwebhook.NewVerifier accepts it. NewSecret panics only if
 // crypto/rand fails, which on supported platforms it does not.
-func NewSecret() string {
-	key := make([]byte, 24)
-	if _, err := rand.Read(key); err != nil {
-		panic("clerkwebhooktest.NewSecret: crypto/rand failed: " + err.Error())
-	}
-	return secretPrefix + base64.StdEncoding.EncodeToString(key)
-}
+func NewSecret() string { return ids.NewSecret() }
 
-// Sign returns the three headers Clerk sends with body: svix-id (msgID),
-// svix-timestamp (ts in Unix seconds; sub-second precision is dropped) and
-// svix-signature ("v1," and the base64 HMAC-SHA256 of msgID, ts and body
-// joined by dots). The key is the standard base64 after the optional
-// "whsec_" prefix of secret, as in clerkwebhook.NewVerifier.
+// Sign is clerkwebhook.Sign for tests: it returns the three svix-* headers
+// Clerk sends with body, and panics instead of returning an error, as
+// httptest.NewRequest panics on a bad target: a bad secret or message id is
+// a mistake in the test. The panic value is the library's own error (it
+// wraps clerkwebhook.ErrMissingSecret, ErrInvalidSecret or
+// ErrInvalidHeader), whose message never contains the secret.
 //
-// Sign panics if secret is empty (the error wraps
-// clerkwebhook.ErrMissingSecret) or is not standard base64 (it wraps
-// clerkwebhook.ErrInvalidSecret), as httptest.NewRequest panics on a bad
-// target: either is a mistake in the test. The panic value is an error whose
-// message never contains the secret.
-//
-// Sign makes none of the verifier's other checks, so that tests can build
-// deliveries it must reject: a key shorter than clerkwebhook.NewVerifier
-// accepts is used as given, an empty msgID gives an empty svix-id
-// (ErrMissingHeader), and a time before 1970 a negative timestamp
-// (ErrInvalidHeader).
+// To build deliveries a verifier must reject, sign with another secret
+// (NewSecret), at a time outside the tolerance, or change the headers or
+// body after signing.
 func Sign(secret, msgID string, ts time.Time, body []byte) http.Header {
-	h, err := sign(secret, msgID, ts, body)
+	h, err := clerkwebhook.Sign(secret, msgID, ts, body)
 	if err != nil {
 		panic(fmt.Errorf("clerkwebhooktest.Sign: %w", err))
 	}
@@ -88,18 +66,14 @@ func Sign(secret, msgID string, ts time.Time, body []byte) http.Header {
 // panics); the message never contains the secret.
 func NewRequest(t testing.TB, secret string, body []byte) *http.Request {
 	t.Helper()
-	id, err := newMessageID()
-	if err != nil {
-		t.Fatalf("clerkwebhooktest.NewRequest: %v", err)
-		return nil
-	}
-	return newRequest(t, "NewRequest", secret, id, time.Now(), body)
+	return newRequest(t, "NewRequest", secret, ids.NewMessageID(), time.Now(), body)
 }
 
 // NewRequestAt is NewRequest with a chosen message id and signing time, for
 // tests of deduplication (the same msgID twice) and of the replay window
 // (a ts more than clerkwebhook.DefaultTolerance from the verifier's clock;
-// see FixedClock). On an empty or malformed secret it calls t.Fatalf.
+// see FixedClock). On an empty or malformed secret or message id it calls
+// t.Fatalf.
 //
 // The request's target is "/"; a handler mounted at another path on a mux
 // can be called directly, or the test can set the request's URL.Path.
@@ -110,7 +84,7 @@ func NewRequestAt(t testing.TB, secret, msgID string, ts time.Time, body []byte)
 
 func newRequest(t testing.TB, caller, secret, msgID string, ts time.Time, body []byte) *http.Request {
 	t.Helper()
-	headers, err := sign(secret, msgID, ts, body)
+	headers, err := clerkwebhook.Sign(secret, msgID, ts, body)
 	if err != nil {
 		t.Fatalf("clerkwebhooktest.%s: %v", caller, err)
 		return nil // for a testing.TB whose Fatalf returns
@@ -129,49 +103,4 @@ func newRequest(t testing.TB, caller, secret, msgID string, ts time.Time, body [
 // or Sign) is current whenever the test runs.
 func FixedClock(t time.Time) func() time.Time {
 	return func() time.Time { return t }
-}
-
-// sign is Sign returning an error instead of panicking.
-func sign(secret, msgID string, ts time.Time, body []byte) (http.Header, error) {
-	key, err := decodeSecret(secret)
-	if err != nil {
-		return nil, err
-	}
-	seconds := strconv.FormatInt(ts.Unix(), 10)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(msgID + "." + seconds + "."))
-	mac.Write(body)
-	h := http.Header{}
-	h.Set(clerkwebhook.HeaderSvixID, msgID)
-	h.Set(clerkwebhook.HeaderSvixTimestamp, seconds)
-	h.Set(clerkwebhook.HeaderSvixSignature, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return h, nil
-}
-
-// decodeSecret returns the HMAC key of a signing secret. No error text
-// contains the secret or any part of it.
-func decodeSecret(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, fmt.Errorf("%w: the secret is empty", clerkwebhook.ErrMissingSecret)
-	}
-	encoded := strings.TrimPrefix(secret, secretPrefix)
-	if encoded == "" {
-		return nil, fmt.Errorf("%w: nothing follows the whsec_ prefix", clerkwebhook.ErrInvalidSecret)
-	}
-	// The decoder skips '\r' and '\n' even in strict mode; a secret holding
-	// them is a mistake (a line read from a file) that must not pass.
-	key, err := base64.StdEncoding.Strict().DecodeString(encoded)
-	if err != nil || strings.ContainsAny(encoded, "\r\n") {
-		return nil, fmt.Errorf("%w: not standard base64 after the optional whsec_ prefix", clerkwebhook.ErrInvalidSecret)
-	}
-	return key, nil
-}
-
-// newMessageID returns a random id in Svix's "msg_" form.
-func newMessageID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("crypto/rand failed: %w", err)
-	}
-	return "msg_" + hex.EncodeToString(b), nil
 }

@@ -21,7 +21,7 @@ func Example() {
 	verifier, err := clerkwebhook.NewVerifier(secret,
 		// Pinned so that the delivery signed below is current whenever
 		// the test runs.
-		clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime)))
+		clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime())))
 	if err != nil {
 		panic(err)
 	}
@@ -40,7 +40,7 @@ func Example() {
 
 	body := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
-	for name, values := range clerkwebhooktest.Sign(secret, "msg_2ZrQkP9vT3xW8yB1cD4eF6gH7jK", clerkwebhooktest.FixtureTime, body) {
+	for name, values := range clerkwebhooktest.Sign(secret, "msg_2ZrQkP9vT3xW8yB1cD4eF6gH7jK", clerkwebhooktest.FixtureTime(), body) {
 		req.Header[name] = values
 	}
 	rec := httptest.NewRecorder()

@@ -3,6 +3,7 @@ package clerkwebhooktest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"sort"
@@ -18,7 +19,7 @@ import (
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
 )
 
-const unknownFixture = "unknown.future.json"
+const unknownFixture = "unknown.future"
 
 // typeOf reads the envelope's "type" with encoding/json, independently of
 // the package under test.
@@ -37,9 +38,9 @@ func typeOf(t *testing.T, body []byte) string {
 func checkDelivers(t *testing.T, body []byte, wantType string) {
 	t.Helper()
 	secret := clerkwebhooktest.NewSecret()
-	h := clerkwebhooktest.Sign(secret, "msg_fixture", clerkwebhooktest.FixtureTime, body)
+	h := clerkwebhooktest.Sign(secret, "msg_fixture", clerkwebhooktest.FixtureTime(), body)
 
-	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime)))
+	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime())))
 	require.NoError(t, err)
 	ev, err := v.Verify(body, h)
 	require.NoError(t, err)
@@ -69,14 +70,13 @@ func TestFixtureForEveryEventType(t *testing.T) {
 func TestEveryFixtureFileDelivers(t *testing.T) {
 	for _, name := range clerkwebhooktest.FixtureNames() {
 		t.Run(name, func(t *testing.T) {
-			body, err := clerkwebhooktest.FixtureFile(name)
-			require.NoError(t, err)
+			body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
 			require.True(t, json.Valid(body), "invalid JSON")
 			typ := typeOf(t, body)
 			if name == unknownFixture {
 				assert.False(t, clerkwebhook.EventType(typ).Known(), "%s has a known type %s", name, typ)
 			} else {
-				base, _, _ := strings.Cut(strings.TrimSuffix(name, ".json"), "--")
+				base, _, _ := strings.Cut(name, "--")
 				assert.Equal(t, base, typ, "file name and type disagree")
 				assert.True(t, clerkwebhook.EventType(typ).Known(), "unknown type %s", typ)
 			}
@@ -87,13 +87,12 @@ func TestEveryFixtureFileDelivers(t *testing.T) {
 
 func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
 	for _, name := range clerkwebhooktest.FixtureNames() {
-		body, err := clerkwebhooktest.FixtureFile(name)
-		require.NoError(t, err)
+		body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
 		var env struct {
 			Timestamp int64 `json:"timestamp"`
 		}
 		require.NoError(t, json.Unmarshal(body, &env))
-		gap := time.UnixMilli(env.Timestamp).Sub(clerkwebhooktest.FixtureTime).Abs()
+		gap := time.UnixMilli(env.Timestamp).Sub(clerkwebhooktest.FixtureTime()).Abs()
 		assert.Less(t, gap, 90*24*time.Hour, "%s is dated %v", name, time.UnixMilli(env.Timestamp).UTC())
 	}
 }
@@ -105,62 +104,72 @@ func TestFixtureReturnsCopy(t *testing.T) {
 		first[i] = 'x'
 	}
 	assert.Equal(t, want, clerkwebhooktest.Fixture(clerkwebhook.UserCreated))
-
-	file, err := clerkwebhooktest.FixtureFile("user.created.json")
-	require.NoError(t, err)
-	assert.Equal(t, want, file)
-	for i := range file {
-		file[i] = 'x'
-	}
-	again, err := clerkwebhooktest.FixtureFile("user.created.json")
-	require.NoError(t, err)
-	assert.Equal(t, want, again)
+	assert.Equal(t, want, clerkwebhooktest.Fixture("user.created"), "a type and its name are one spelling")
 }
 
-func TestFixtureOtherTypes(t *testing.T) {
-	for _, et := range []clerkwebhook.EventType{
+// An unknown name fails loudly, naming the names there are: a nil body
+// would be signed and sent, and the test would prove nothing.
+func TestFixtureUnknownNamePanics(t *testing.T) {
+	for _, name := range []clerkwebhook.EventType{
 		"",
-		"agentTask.created",  // the type inside unknown.future.json
-		"unknown.future",     // a file, not a type
-		"role.deleted--full", // a variant
-		"user.created.json",
+		"agentTask.created", // the type inside unknown.future
+		"user.created.json", // a file name, not a fixture name
 		"../fixtures/user.created",
 		"USER.CREATED",
+		"user.created--email",
 	} {
-		assert.Nil(t, clerkwebhooktest.Fixture(et), "Fixture(%q)", et)
+		t.Run(string(name), func(t *testing.T) {
+			defer func() {
+				p := recover()
+				require.NotNil(t, p, "Fixture(%q) did not panic", name)
+				msg := fmt.Sprint(p)
+				assert.Contains(t, msg, fmt.Sprintf("clerkwebhooktest.Fixture: no fixture named %q; the names are: ", string(name)))
+				assert.Contains(t, msg, "user.created--email-only, ")
+				assert.Contains(t, msg, "unknown.future")
+			}()
+			clerkwebhooktest.Fixture(name)
+		})
 	}
 }
 
 func TestFixtureNamesMatchDirectory(t *testing.T) {
-	entries, err := os.ReadDir("fixtures")
+	entries, err := os.ReadDir("../internal/fixtures/events")
 	require.NoError(t, err)
 	var onDisk []string
 	for _, e := range entries {
-		onDisk = append(onDisk, e.Name())
+		onDisk = append(onDisk, strings.TrimSuffix(e.Name(), ".json"))
 	}
+	sort.Strings(onDisk)
 	names := clerkwebhooktest.FixtureNames()
-	assert.Equal(t, onDisk, names, "every file in fixtures/ is embedded, and nothing else")
+	assert.Equal(t, onDisk, names, "every file is embedded, and nothing else")
 	assert.True(t, sort.StringsAreSorted(names))
-	assert.Contains(t, names, "role.deleted--full.json")
+	assert.Contains(t, names, "role.deleted--full")
 	assert.Contains(t, names, unknownFixture)
+	for _, n := range names {
+		assert.NotContains(t, n, ".json", "names are spelled without the file suffix")
+		assert.NotPanics(t, func() { clerkwebhooktest.Fixture(clerkwebhook.EventType(n)) }, "Fixture(%q)", n)
+	}
 
 	names[0] = "changed"
 	assert.Equal(t, onDisk, clerkwebhooktest.FixtureNames(), "FixtureNames returns a fresh slice")
 }
 
-func TestFixtureFileVariant(t *testing.T) {
-	body, err := clerkwebhooktest.FixtureFile("role.deleted--full.json")
+func TestFixtureVariant(t *testing.T) {
+	onDisk, err := os.ReadFile("../internal/fixtures/events/role.deleted--full.json")
 	require.NoError(t, err)
-	onDisk, err := os.ReadFile("fixtures/role.deleted--full.json")
-	require.NoError(t, err)
-	assert.Equal(t, onDisk, body)
+	assert.Equal(t, onDisk, clerkwebhooktest.Fixture("role.deleted--full"))
+	// The deprecated FixtureFile takes the same names, and the old ones.
+	for _, name := range []string{"role.deleted--full", "role.deleted--full.json"} {
+		body, err := clerkwebhooktest.FixtureFile(name)
+		require.NoError(t, err)
+		assert.Equal(t, onDisk, body)
+	}
 }
 
 func TestFixtureFileMissing(t *testing.T) {
 	for _, name := range []string{
 		"nope.json",
 		"",
-		"user.created",
 		"fixtures/user.created.json",
 		"./user.created.json",
 		"../clerkwebhooktest.go",

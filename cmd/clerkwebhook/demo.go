@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/fixtures"
 )
 
 const demoUsage = `Usage: clerkwebhook demo
@@ -204,9 +205,9 @@ func demoCases(secret string, now time.Time) ([]demoCase, error) {
 			return nil, err
 		}
 	}
-	for _, name := range clerkwebhooktest.FixtureNames() {
+	for _, name := range fixtures.Names() {
 		if strings.HasPrefix(name, "unknown.") {
-			if err := signed(strings.TrimSuffix(name, ".json"), fixture(name), secret, now, "accepted"); err != nil {
+			if err := signed(name, fixture(name), secret, now, "accepted"); err != nil {
 				return nil, err
 			}
 		}

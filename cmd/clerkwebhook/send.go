@@ -13,8 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/fixtures"
 )
 
 const sendUsage = `Usage: clerkwebhook send [--url URL] [--secret S] [--id ID] EVENT_TYPE|FILE|-
@@ -175,17 +174,12 @@ func loadPayload(e *env, arg string) ([]byte, error) {
 	return nil, usagef("%q is neither a file nor a built-in fixture; fixtures: %s", arg, strings.Join(fixtureList(), ", "))
 }
 
-// fixture returns the compact built-in fixture for an event type or fixture
-// name, or nil.
+// fixture returns the compact built-in fixture of that name (as the test
+// kit's FixtureNames spells it: an event type, or a variant such as
+// "user.created--email-only"), or nil.
 func fixture(name string) []byte {
-	b := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
-	if b == nil {
-		var err error
-		if b, err = clerkwebhooktest.FixtureFile(name); err != nil {
-			b, _ = clerkwebhooktest.FixtureFile(name + ".json")
-		}
-	}
-	if b == nil {
+	b, ok := fixtures.Get(name)
+	if !ok {
 		return nil
 	}
 	if compact := compactJSON(b); compact != nil {
@@ -194,10 +188,4 @@ func fixture(name string) []byte {
 	return b
 }
 
-func fixtureList() []string {
-	var names []string
-	for _, n := range clerkwebhooktest.FixtureNames() {
-		names = append(names, strings.TrimSuffix(n, ".json"))
-	}
-	return names
-}
+func fixtureList() []string { return fixtures.Names() }

@@ -86,7 +86,7 @@ func TestSendPayloadSources(t *testing.T) {
 		"file, unchanged":  {args: []string{writeFile(t, "p.json", file)}, want: file},
 		"stdin, unchanged": {args: []string{"-"}, stdin: string(file), want: file},
 		"fixture variant":  {args: []string{"user.created--email-only"}},
-		"fixture filename": {args: []string{"unknown.future.json"}},
+		"fixture name":     {args: []string{"unknown.future"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rec.body = nil
