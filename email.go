@@ -73,13 +73,14 @@ type SMSMessage struct {
 }
 
 // Created returns the creation time from "created_at_ms" or, failing that,
-// "created_at". It reports false when the payload has neither.
-func (m *SMSMessage) Created() (time.Time, bool) {
+// "created_at", or the zero time when the payload has neither. Like every
+// optional time in this package, absent is the zero time.Time.
+func (m *SMSMessage) Created() time.Time {
 	switch {
 	case m.CreatedAtMS != nil:
-		return m.CreatedAtMS.Time(), true
+		return m.CreatedAtMS.Time()
 	case m.CreatedAt != nil:
-		return m.CreatedAt.Time(), true
+		return m.CreatedAt.Time()
 	}
-	return time.Time{}, false
+	return time.Time{}
 }

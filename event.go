@@ -1,10 +1,8 @@
 package clerkwebhook
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -53,210 +51,6 @@ type HTTPRequest struct {
 	UserAgent string `json:"user_agent"`
 }
 
-// EventType is a Clerk event type such as "user.created". Types are
-// case-sensitive ("subscription.pastDue"). A value not among this package's
-// constants is a new Clerk event type, not an error.
-type EventType string
-
-// String returns the type as sent, such as "user.created".
-func (t EventType) String() string { return string(t) }
-
-// Envelope keys, as bits for the duplicate check.
-const (
-	keyType = 1 << iota
-	keyObject
-	keyInstanceID
-	keyTimestamp
-	keyData
-	keyAttributes
-)
-
-// parseEnvelope reads the top-level keys of body into ev and validates the
-// rest of the document as JSON without decoding it. It returns "" on success,
-// otherwise a short reason for ErrInvalidPayload.
-//
-// A full encoding/json decode of the envelope costs several times the HMAC
-// over the same bytes, because it materialises every nested value of data.
-// This reads one pass with no allocation beyond the few strings it keeps.
-// Its accept/reject decision is fuzzed against encoding/json (FuzzEnvelope).
-//
-// Duplicate envelope keys are rejected: parsers disagree on which copy wins,
-// and a signed body must mean one thing to every reader.
-//
-// The event shares no memory with body unless owned is set: Data is copied
-// (owned: sliced), and the strings are copied out together into one
-// allocation.
-func parseEnvelope(body []byte, ev *Event, owned bool) string {
-	s := scanner{b: body}
-	var text envelopeText
-	s.ws()
-	if !s.consume('{') {
-		return "body is not a JSON object"
-	}
-	seen := 0
-	s.ws()
-	if !s.consume('}') {
-		for {
-			s.ws()
-			key, ok := s.key()
-			if !ok {
-				return s.failure("malformed JSON")
-			}
-			bit := 0
-			switch string(key) {
-			case "type":
-				bit = keyType
-				if text.typ, ok = s.stringBytes(false); !ok {
-					return s.failure(`"type" is not a string`)
-				}
-				if len(text.typ) == 0 {
-					return `"type" is empty`
-				}
-			case "object":
-				bit = keyObject
-				if text.object, ok = s.stringBytes(true); !ok {
-					return s.failure(`"object" is not a string`)
-				}
-			case "instance_id":
-				bit = keyInstanceID
-				if text.instanceID, ok = s.stringBytes(true); !ok {
-					return s.failure(`"instance_id" is not a string`)
-				}
-			case "timestamp":
-				bit = keyTimestamp
-				if ev.Timestamp, ok = s.intValue(); !ok {
-					return s.failure(`"timestamp" is not an integer`)
-				}
-			case "data":
-				bit = keyData
-				start := s.i
-				if s.peek() != '{' || !s.skipValue(1) {
-					return s.failure(`"data" is not a JSON object`)
-				}
-				ev.Data = json.RawMessage(body[start:s.i:s.i])
-			case "event_attributes":
-				bit = keyAttributes
-				if !s.attributes(&text) {
-					return s.failure(`"event_attributes" is malformed`)
-				}
-			default:
-				if !s.skipValue(1) {
-					return s.failure("malformed JSON")
-				}
-			}
-			if seen&bit != 0 {
-				return `duplicate key "` + string(key) + `"`
-			}
-			seen |= bit
-			s.ws()
-			if s.consume(',') {
-				continue
-			}
-			if s.consume('}') {
-				break
-			}
-			return s.failure("malformed JSON")
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
-		return "data after the JSON object"
-	}
-	if seen&keyType == 0 {
-		return `no "type"`
-	}
-	if seen&keyData == 0 {
-		return `no "data"`
-	}
-	if !owned {
-		ev.Data = bytes.Clone(ev.Data)
-	}
-	text.copyTo(ev)
-	return ""
-}
-
-// envelopeText holds the envelope's strings while the body is parsed, as
-// slices of the body (or decoded copies, for strings with escapes).
-type envelopeText struct {
-	typ, object, instanceID, clientIP, userAgent []byte
-}
-
-// copyTo sets ev's string fields from t. The known event types and the
-// object "event" are constants; the rest are copied into one string that
-// they share, so the event holds no reference to the body and costs one
-// allocation for all its strings.
-func (t *envelopeText) copyTo(ev *Event) {
-	ev.Type = knownType(t.typ)
-	typ := t.typ
-	if ev.Type != "" {
-		typ = nil
-	}
-	object := t.object
-	if string(object) == "event" {
-		ev.Object, object = "event", nil
-	}
-	parts := [...]struct {
-		src []byte
-		dst *string
-	}{
-		{object, &ev.Object},
-		{t.instanceID, &ev.InstanceID},
-		{t.clientIP, &ev.Attributes.HTTPRequest.ClientIP},
-		{t.userAgent, &ev.Attributes.HTTPRequest.UserAgent},
-	}
-	n := len(typ)
-	for _, p := range parts {
-		n += len(p.src)
-	}
-	if n == 0 {
-		return
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.Write(typ)
-	for _, p := range parts {
-		b.Write(p.src)
-	}
-	all := b.String()
-	if len(typ) > 0 {
-		ev.Type, all = EventType(all[:len(typ)]), all[len(typ):]
-	}
-	for _, p := range parts {
-		if len(p.src) > 0 {
-			*p.dst, all = all[:len(p.src)], all[len(p.src):]
-		}
-	}
-}
-
-// attributes reads event_attributes: null, or an object whose http_request
-// is null or an object with string client_ip and user_agent.
-func (s *scanner) attributes(t *envelopeText) bool {
-	if s.literal("null") {
-		return true
-	}
-	return s.object(func(key []byte) bool {
-		if string(key) != "http_request" {
-			return s.skipValue(2)
-		}
-		t.clientIP, t.userAgent = nil, nil // a repeated key replaces, as in encoding/json
-		if s.literal("null") {
-			return true
-		}
-		return s.object(func(key []byte) bool {
-			var ok bool
-			switch string(key) {
-			case "client_ip":
-				t.clientIP, ok = s.stringBytes(true)
-			case "user_agent":
-				t.userAgent, ok = s.stringBytes(true)
-			default:
-				ok = s.skipValue(3)
-			}
-			return ok
-		})
-	})
-}
-
 // UnixMillis is a Clerk timestamp: milliseconds since the Unix epoch, as
 // every "*_at" field in a webhook payload is. It encodes as a JSON number.
 type UnixMillis int64
@@ -267,7 +61,8 @@ func (ms UnixMillis) Time() time.Time { return time.UnixMilli(int64(ms)).UTC() }
 // OccurredAt returns when the event happened, from the body's "timestamp".
 // Clerk documents it in milliseconds, but some of Clerk's own examples send
 // seconds; a value too small to be milliseconds after 1973 is read as
-// seconds. It returns the zero time when the body had no timestamp.
+// seconds. It returns the zero time when the body had no timestamp: like
+// every optional time in this package, absent is the zero time.Time.
 func (e Event) OccurredAt() time.Time {
 	switch {
 	case e.Timestamp == 0:
@@ -299,64 +94,7 @@ func kind[T any](name string) payloadKind {
 	}}
 }
 
-var (
-	kindUser                   = kind[User]("User")
-	kindSession                = kind[Session]("Session")
-	kindEmail                  = kind[Email]("Email")
-	kindSMSMessage             = kind[SMSMessage]("SMSMessage")
-	kindOrganization           = kind[Organization]("Organization")
-	kindOrganizationDomain     = kind[OrganizationDomain]("OrganizationDomain")
-	kindOrganizationMembership = kind[OrganizationMembership]("OrganizationMembership")
-	kindOrganizationInvitation = kind[OrganizationInvitation]("OrganizationInvitation")
-	kindRole                   = kind[Role]("Role")
-	kindPermission             = kind[Permission]("Permission")
-	kindWaitlistEntry          = kind[WaitlistEntry]("WaitlistEntry")
-	kindDeletedObject          = kind[DeletedObject]("DeletedObject")
-	kindSubscription           = kind[Subscription]("Subscription")
-	kindSubscriptionItem       = kind[SubscriptionItem]("SubscriptionItem")
-	kindPaymentAttempt         = kind[PaymentAttempt]("PaymentAttempt")
-)
-
 func orStub(k payloadKind) payloadKind { k.orStub = true; return k }
-
-// payloadKinds maps every known event type to the type of its data.
-var payloadKinds = map[EventType]payloadKind{
-	UserCreated: kindUser, UserUpdated: kindUser, UserDeleted: kindDeletedObject,
-
-	SessionCreated: kindSession, SessionEnded: kindSession, SessionRemoved: kindSession,
-	SessionRevoked: kindSession, SessionPending: kindSession,
-
-	EmailCreated: kindEmail, SMSCreated: kindSMSMessage,
-
-	OrganizationCreated: kindOrganization, OrganizationUpdated: kindOrganization,
-	OrganizationDeleted: kindDeletedObject,
-
-	OrganizationDomainCreated: kindOrganizationDomain, OrganizationDomainUpdated: kindOrganizationDomain,
-	OrganizationDomainDeleted: kindDeletedObject,
-
-	OrganizationMembershipCreated: kindOrganizationMembership, OrganizationMembershipUpdated: kindOrganizationMembership,
-	OrganizationMembershipDeleted: kindOrganizationMembership,
-
-	OrganizationInvitationCreated: kindOrganizationInvitation, OrganizationInvitationRevoked: kindOrganizationInvitation,
-	OrganizationInvitationAccepted: kindOrganizationInvitation,
-
-	RoleCreated: kindRole, RoleUpdated: kindRole, RoleDeleted: orStub(kindRole),
-
-	PermissionCreated: kindPermission, PermissionUpdated: kindPermission, PermissionDeleted: orStub(kindPermission),
-
-	WaitlistEntryCreated: kindWaitlistEntry, WaitlistEntryUpdated: kindWaitlistEntry,
-
-	SubscriptionCreated: kindSubscription, SubscriptionUpdated: kindSubscription,
-	SubscriptionActive: kindSubscription, SubscriptionPastDue: kindSubscription,
-
-	SubscriptionItemCreated: kindSubscriptionItem, SubscriptionItemUpdated: kindSubscriptionItem,
-	SubscriptionItemActive: kindSubscriptionItem, SubscriptionItemCanceled: kindSubscriptionItem,
-	SubscriptionItemUpcoming: kindSubscriptionItem, SubscriptionItemEnded: kindSubscriptionItem,
-	SubscriptionItemAbandoned: kindSubscriptionItem, SubscriptionItemIncomplete: kindSubscriptionItem,
-	SubscriptionItemPastDue: kindSubscriptionItem, SubscriptionItemFreeTrialEnding: kindSubscriptionItem,
-
-	PaymentAttemptCreated: kindPaymentAttempt, PaymentAttemptUpdated: kindPaymentAttempt,
-}
 
 // isStub reports whether data is a deleted-object stub ({"deleted": true}).
 func isStub(data json.RawMessage) (bool, error) {

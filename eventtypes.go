@@ -1,95 +1,22 @@
 package clerkwebhook
 
-// Event types Clerk sends. The names follow Clerk's: the resource prefix and
-// the part after the dot are camelCase and case-sensitive.
-const (
-	UserCreated EventType = "user.created"
-	UserUpdated EventType = "user.updated"
-	UserDeleted EventType = "user.deleted"
+//go:generate go run ./internal/gen/eventtypes
 
-	SessionCreated EventType = "session.created"
-	SessionEnded   EventType = "session.ended"
-	SessionRemoved EventType = "session.removed"
-	SessionRevoked EventType = "session.revoked"
-	// SessionPending is in Clerk's event catalog but not in its JS SDK's types.
-	SessionPending EventType = "session.pending"
+// EventType is a Clerk event type such as "user.created". Types are
+// case-sensitive ("subscription.pastDue"). A value not among this package's
+// constants is a new Clerk event type, not an error.
+//
+// The constants, EventTypes, Known and the payload registry all derive from
+// one table, in internal/gen/eventtypes.
+type EventType string
 
-	EmailCreated EventType = "email.created"
-	SMSCreated   EventType = "sms.created"
-
-	OrganizationCreated EventType = "organization.created"
-	OrganizationUpdated EventType = "organization.updated"
-	OrganizationDeleted EventType = "organization.deleted"
-
-	OrganizationDomainCreated EventType = "organizationDomain.created"
-	OrganizationDomainUpdated EventType = "organizationDomain.updated"
-	OrganizationDomainDeleted EventType = "organizationDomain.deleted"
-
-	OrganizationMembershipCreated EventType = "organizationMembership.created"
-	OrganizationMembershipUpdated EventType = "organizationMembership.updated"
-	// OrganizationMembershipDeleted carries the full membership, not a
-	// DeletedObject.
-	OrganizationMembershipDeleted EventType = "organizationMembership.deleted"
-
-	OrganizationInvitationCreated  EventType = "organizationInvitation.created"
-	OrganizationInvitationRevoked  EventType = "organizationInvitation.revoked"
-	OrganizationInvitationAccepted EventType = "organizationInvitation.accepted"
-
-	RoleCreated EventType = "role.created"
-	RoleUpdated EventType = "role.updated"
-	RoleDeleted EventType = "role.deleted"
-
-	PermissionCreated EventType = "permission.created"
-	PermissionUpdated EventType = "permission.updated"
-	PermissionDeleted EventType = "permission.deleted"
-
-	WaitlistEntryCreated EventType = "waitlistEntry.created"
-	WaitlistEntryUpdated EventType = "waitlistEntry.updated"
-
-	SubscriptionCreated EventType = "subscription.created"
-	SubscriptionUpdated EventType = "subscription.updated"
-	SubscriptionActive  EventType = "subscription.active"
-	// SubscriptionPastDue was "subscription.past_due" before Clerk's
-	// backend SDK 2.12.0.
-	SubscriptionPastDue EventType = "subscription.pastDue"
-
-	SubscriptionItemCreated         EventType = "subscriptionItem.created"
-	SubscriptionItemUpdated         EventType = "subscriptionItem.updated"
-	SubscriptionItemActive          EventType = "subscriptionItem.active"
-	SubscriptionItemCanceled        EventType = "subscriptionItem.canceled"
-	SubscriptionItemUpcoming        EventType = "subscriptionItem.upcoming"
-	SubscriptionItemEnded           EventType = "subscriptionItem.ended"
-	SubscriptionItemAbandoned       EventType = "subscriptionItem.abandoned"
-	SubscriptionItemIncomplete      EventType = "subscriptionItem.incomplete"
-	SubscriptionItemPastDue         EventType = "subscriptionItem.pastDue"
-	SubscriptionItemFreeTrialEnding EventType = "subscriptionItem.freeTrialEnding"
-
-	PaymentAttemptCreated EventType = "paymentAttempt.created"
-	PaymentAttemptUpdated EventType = "paymentAttempt.updated"
-)
+// String returns the type as sent, such as "user.created".
+func (t EventType) String() string { return string(t) }
 
 // EventTypes lists every event type this package knows, in Clerk's catalog
 // order. The slice is a copy; changing it changes nothing here.
 func EventTypes() []EventType {
-	return append([]EventType(nil), eventTypes...)
-}
-
-var eventTypes = []EventType{
-	UserCreated, UserUpdated, UserDeleted,
-	SessionCreated, SessionEnded, SessionRemoved, SessionRevoked, SessionPending,
-	EmailCreated, SMSCreated,
-	OrganizationCreated, OrganizationUpdated, OrganizationDeleted,
-	OrganizationDomainCreated, OrganizationDomainUpdated, OrganizationDomainDeleted,
-	OrganizationMembershipCreated, OrganizationMembershipUpdated, OrganizationMembershipDeleted,
-	OrganizationInvitationCreated, OrganizationInvitationRevoked, OrganizationInvitationAccepted,
-	RoleCreated, RoleUpdated, RoleDeleted,
-	PermissionCreated, PermissionUpdated, PermissionDeleted,
-	WaitlistEntryCreated, WaitlistEntryUpdated,
-	SubscriptionCreated, SubscriptionUpdated, SubscriptionActive, SubscriptionPastDue,
-	SubscriptionItemCreated, SubscriptionItemUpdated, SubscriptionItemActive, SubscriptionItemCanceled,
-	SubscriptionItemUpcoming, SubscriptionItemEnded, SubscriptionItemAbandoned, SubscriptionItemIncomplete,
-	SubscriptionItemPastDue, SubscriptionItemFreeTrialEnding,
-	PaymentAttemptCreated, PaymentAttemptUpdated,
+	return append([]EventType(nil), eventTypes[:]...)
 }
 
 var knownEventTypes = func() map[string]EventType {

@@ -179,17 +179,18 @@ type OrganizationDomainVerification struct {
 	ExpiresAt *UnixMillis `json:"expires_at,omitempty"`
 }
 
-// Expiry returns when the verification expires and true, or the zero time and
-// false if neither "expires_at" nor "expire_at" is set (or v is nil). If both
-// are set, "expires_at" wins.
-func (v *OrganizationDomainVerification) Expiry() (time.Time, bool) {
+// Expiry returns when the verification expires, or the zero time if neither
+// "expires_at" nor "expire_at" is set (or v is nil). If both are set,
+// "expires_at" wins. Like every optional time in this package, absent is the
+// zero time.Time.
+func (v *OrganizationDomainVerification) Expiry() time.Time {
 	switch {
 	case v == nil:
-		return time.Time{}, false
+		return time.Time{}
 	case v.ExpiresAt != nil:
-		return v.ExpiresAt.Time(), true
+		return v.ExpiresAt.Time()
 	case v.ExpireAt != nil:
-		return v.ExpireAt.Time(), true
+		return v.ExpireAt.Time()
 	}
-	return time.Time{}, false
+	return time.Time{}
 }

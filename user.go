@@ -176,7 +176,7 @@ type EmailAddress struct {
 	Object       string `json:"object"` // "email_address"
 	EmailAddress string `json:"email_address"`
 	// Verification is nil when the address has no verification.
-	Verification *Verification `json:"verification"`
+	Verification *IdentifierVerification `json:"verification"`
 	// LinkedTo lists the external accounts this address came from.
 	LinkedTo []IdentificationLink `json:"linked_to"`
 	// Reserved is documented by the catalog and clerk-sdk-go but not by
@@ -201,10 +201,12 @@ type IdentificationLink struct {
 	Object *string `json:"object,omitempty"`
 }
 
-// Verification is the verification state of an email address, phone number,
-// Web3 wallet, passkey, external, enterprise or SAML account. Which of the
-// optional fields appear depends on the strategy.
-type Verification struct {
+// IdentifierVerification is Clerk's "verification" object: the state of
+// verifying an email address, phone number, Web3 wallet, passkey, external,
+// enterprise or SAML account. Which of the optional fields appear depends
+// on the strategy. (The name keeps it apart from this package's own
+// VerificationError, which is about webhook signatures.)
+type IdentifierVerification struct {
 	// Status is one of "unverified", "verified", "transferable", "failed"
 	// or "expired"; treat other values as possible.
 	Status string `json:"status"`
@@ -234,12 +236,13 @@ type Verification struct {
 	Nonce   *string `json:"nonce,omitempty"`
 	Message *string `json:"message,omitempty"`
 	// Error is why an OAuth, SAML or Google One Tap verification failed.
-	Error *VerificationErrorInfo `json:"error,omitempty"`
+	Error *IdentifierVerificationFailure `json:"error,omitempty"`
 }
 
-// VerificationErrorInfo is the "error" object of a failed verification, in
-// Clerk's API error format. It is data from Clerk, not a Go error.
-type VerificationErrorInfo struct {
+// IdentifierVerificationFailure is the "error" object of a failed
+// verification, in Clerk's API error format. It is data from Clerk, not a Go
+// error.
+type IdentifierVerificationFailure struct {
 	Message     string `json:"message"`
 	LongMessage string `json:"long_message"`
 	// Code is a machine-readable code such as "oauth_access_denied".
@@ -258,7 +261,7 @@ type PhoneNumber struct {
 	DefaultSecondFactor     bool   `json:"default_second_factor"`
 	Reserved                bool   `json:"reserved"`
 	// Verification is nil when the number has no verification.
-	Verification *Verification        `json:"verification"`
+	Verification *IdentifierVerification        `json:"verification"`
 	LinkedTo     []IdentificationLink `json:"linked_to"`
 	// BackupCodes is usually null (nil).
 	BackupCodes []string `json:"backup_codes"`
@@ -273,7 +276,7 @@ type Web3Wallet struct {
 	Object string `json:"object"` // "web3_wallet"
 	// Web3Wallet is the wallet address, such as "0x8124...".
 	Web3Wallet   string        `json:"web3_wallet"`
-	Verification *Verification `json:"verification"`
+	Verification *IdentifierVerification `json:"verification"`
 	// CreatedAt and UpdatedAt are documented by the catalog only.
 	CreatedAt *UnixMillis `json:"created_at,omitempty"`
 	UpdatedAt *UnixMillis `json:"updated_at,omitempty"`
@@ -288,7 +291,7 @@ type Passkey struct {
 	Name       string     `json:"name"`
 	LastUsedAt UnixMillis `json:"last_used_at"`
 	// Verification has strategy "passkey" when present.
-	Verification *Verification `json:"verification"`
+	Verification *IdentifierVerification `json:"verification"`
 }
 
 // ExternalAccount is an OAuth account linked to the user, an element of
@@ -325,7 +328,7 @@ type ExternalAccount struct {
 	PublicMetadata json.RawMessage `json:"public_metadata,omitempty"`
 	Label          *string         `json:"label"`
 	// Verification has an "oauth_<provider>" or "google_one_tap" strategy.
-	Verification *Verification `json:"verification"`
+	Verification *IdentifierVerification `json:"verification"`
 	// CreatedAt and UpdatedAt are documented by the catalog only.
 	CreatedAt *UnixMillis `json:"created_at,omitempty"`
 	UpdatedAt *UnixMillis `json:"updated_at,omitempty"`
@@ -347,7 +350,7 @@ type EnterpriseAccount struct {
 	ProviderUserID *string         `json:"provider_user_id"`
 	PublicMetadata json.RawMessage `json:"public_metadata"`
 	// Verification has a "saml", "ticket" or "oauth_..." strategy.
-	Verification           *Verification         `json:"verification"`
+	Verification           *IdentifierVerification         `json:"verification"`
 	EnterpriseConnectionID *string               `json:"enterprise_connection_id"`
 	EnterpriseConnection   *EnterpriseConnection `json:"enterprise_connection"`
 	LastAuthenticatedAt    *UnixMillis           `json:"last_authenticated_at"`
@@ -393,7 +396,7 @@ type SAMLAccount struct {
 	LastAuthenticatedAt *UnixMillis     `json:"last_authenticated_at"`
 	PublicMetadata      json.RawMessage `json:"public_metadata"`
 	// Verification has a "saml" or "ticket" strategy.
-	Verification   *Verification   `json:"verification"`
+	Verification   *IdentifierVerification   `json:"verification"`
 	SAMLConnection *SAMLConnection `json:"saml_connection"`
 	// EnterpriseConnectionID is typed by @clerk/backend 2.x only.
 	EnterpriseConnectionID *string `json:"enterprise_connection_id,omitempty"`
@@ -425,3 +428,13 @@ type SCIM struct {
 	// ExternalID is the user's id in the directory.
 	ExternalID *string `json:"external_id"`
 }
+
+// Verification is the former name of IdentifierVerification.
+//
+// Deprecated: use IdentifierVerification.
+type Verification = IdentifierVerification
+
+// VerificationErrorInfo is the former name of IdentifierVerificationFailure.
+//
+// Deprecated: use IdentifierVerificationFailure.
+type VerificationErrorInfo = IdentifierVerificationFailure
