@@ -261,8 +261,8 @@ type PhoneNumber struct {
 	DefaultSecondFactor     bool   `json:"default_second_factor"`
 	Reserved                bool   `json:"reserved"`
 	// Verification is nil when the number has no verification.
-	Verification *IdentifierVerification        `json:"verification"`
-	LinkedTo     []IdentificationLink `json:"linked_to"`
+	Verification *IdentifierVerification `json:"verification"`
+	LinkedTo     []IdentificationLink    `json:"linked_to"`
 	// BackupCodes is usually null (nil).
 	BackupCodes []string `json:"backup_codes"`
 	// CreatedAt and UpdatedAt are documented by the catalog only.
@@ -275,7 +275,7 @@ type Web3Wallet struct {
 	ID     string `json:"id"`
 	Object string `json:"object"` // "web3_wallet"
 	// Web3Wallet is the wallet address, such as "0x8124...".
-	Web3Wallet   string        `json:"web3_wallet"`
+	Web3Wallet   string                  `json:"web3_wallet"`
 	Verification *IdentifierVerification `json:"verification"`
 	// CreatedAt and UpdatedAt are documented by the catalog only.
 	CreatedAt *UnixMillis `json:"created_at,omitempty"`
@@ -350,10 +350,10 @@ type EnterpriseAccount struct {
 	ProviderUserID *string         `json:"provider_user_id"`
 	PublicMetadata json.RawMessage `json:"public_metadata"`
 	// Verification has a "saml", "ticket" or "oauth_..." strategy.
-	Verification           *IdentifierVerification         `json:"verification"`
-	EnterpriseConnectionID *string               `json:"enterprise_connection_id"`
-	EnterpriseConnection   *EnterpriseConnection `json:"enterprise_connection"`
-	LastAuthenticatedAt    *UnixMillis           `json:"last_authenticated_at"`
+	Verification           *IdentifierVerification `json:"verification"`
+	EnterpriseConnectionID *string                 `json:"enterprise_connection_id"`
+	EnterpriseConnection   *EnterpriseConnection   `json:"enterprise_connection"`
+	LastAuthenticatedAt    *UnixMillis             `json:"last_authenticated_at"`
 }
 
 // EnterpriseConnection is the SSO connection of an EnterpriseAccount.
@@ -396,8 +396,8 @@ type SAMLAccount struct {
 	LastAuthenticatedAt *UnixMillis     `json:"last_authenticated_at"`
 	PublicMetadata      json.RawMessage `json:"public_metadata"`
 	// Verification has a "saml" or "ticket" strategy.
-	Verification   *IdentifierVerification   `json:"verification"`
-	SAMLConnection *SAMLConnection `json:"saml_connection"`
+	Verification   *IdentifierVerification `json:"verification"`
+	SAMLConnection *SAMLConnection         `json:"saml_connection"`
 	// EnterpriseConnectionID is typed by @clerk/backend 2.x only.
 	EnterpriseConnectionID *string `json:"enterprise_connection_id,omitempty"`
 }
