@@ -47,7 +47,7 @@ func diagnose(s suspect) string {
 	case errors.Is(s.err, clerkwebhook.ErrBodyTooLarge):
 		return "the body is over the size limit: Clerk's payloads are a few KB, so this is not one of them"
 	case ve == nil:
-		return "not a verification failure: " + s.err.Error()
+		return "not a verification failure: " + errorText(s.err)
 	case errors.Is(s.err, clerkwebhook.ErrMissingHeader):
 		return s.headerCause(ve)
 	case errors.Is(s.err, clerkwebhook.ErrInvalidHeader):
@@ -59,7 +59,7 @@ func diagnose(s suspect) string {
 	case errors.Is(s.err, clerkwebhook.ErrNoMatchingSignature):
 		return s.signatureCause()
 	}
-	return "unrecognised failure: " + s.err.Error()
+	return "unrecognised failure: " + errorText(s.err)
 }
 
 // check runs the library on a repaired delivery, with the suspect's clock

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
@@ -137,4 +138,34 @@ func dataID(t *testing.T, body []byte) string {
 	}
 	require.NoError(t, json.Unmarshal(body, &env))
 	return env.Data.ID
+}
+
+// hostile is a value with the control characters that attack a terminal:
+// ESC sequences that retitle and clear it, BEL, and a CR LF followed by a
+// forged listen line.
+const hostile = "\x1b]0;PWNED\a\x1b[2J\r\n12:00:00  msg_forged  user.created  user_forged  ok"
+
+// assertTerminalSafe fails unless out holds no byte below 0x20 other than
+// the '\n' ending each line, no DEL, and only valid UTF-8 without C1
+// controls (U+0080-U+009F, which some terminals obey like ESC sequences).
+func assertTerminalSafe(t *testing.T, out string) {
+	t.Helper()
+	for i := 0; i < len(out); i++ {
+		if c := out[i]; (c < 0x20 && c != '\n') || c == 0x7f {
+			t.Errorf("control byte %#02x at offset %d: %q", c, i, out[max(0, i-40):min(len(out), i+40)])
+			return
+		}
+	}
+	if !utf8.ValidString(out) {
+		t.Errorf("invalid UTF-8 in output: %q", out)
+	}
+	for _, r := range out {
+		if r >= 0x80 && r <= 0x9f {
+			t.Errorf("C1 control %U in output: %q", r, out)
+			return
+		}
+	}
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		t.Errorf("output does not end with a newline: %q", out)
+	}
 }

@@ -89,12 +89,12 @@ func runVerify(_ context.Context, e *env) int {
 	if err == nil {
 		var ev clerkwebhook.Event
 		if ev, err = v.Verify(body, capt.header); err == nil {
-			fmt.Fprintf(e.stdout, "valid: %s %s\n", ev.Type, ev.ID)
+			fmt.Fprintf(e.stdout, "valid: %s %s\n", shown(string(ev.Type)), shown(ev.ID))
 			return exitOK
 		}
 	}
 	cause := diagnose(suspect{secret: secret, tolerance: *tolerance, now: clock, nowLabel: label,
 		header: capt.header, body: body, err: err})
-	fmt.Fprintf(e.stderr, "invalid: %v\ncause: %s\n", err, cause)
+	fmt.Fprintf(e.stderr, "invalid: %s\ncause: %s\n", errorText(err), cause)
 	return exitFailed
 }

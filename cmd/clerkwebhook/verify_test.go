@@ -162,3 +162,41 @@ func TestVerifyUnreadableFilesExitOne(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `line 1: expected "Name: value"`)
 }
+
+func TestVerifyEscapesWhatItPrints(t *testing.T) {
+	secret := newTestSecret(t)
+	body := hostileBody(t)
+	signedAt := time.Unix(1764331200, 0)
+	// A capture file's lines end at LF, and a trailing CR is dropped with
+	// the surrounding spaces, so the id carries the others in its middle.
+	const id = "msg_\x1b]0;PWNED\a\x1b[2J\r\x7f\u009b\xffend"
+	sig := refSign(t, secret, id, signedAt, body)
+	ts := strconv.FormatInt(signedAt.Unix(), 10)
+	for name, tc := range map[string]struct {
+		headers string
+		secret  string
+		code    int
+		want    string
+	}{
+		"valid":        {headers: refHeaders(t, secret, id, signedAt, body), code: 0, want: "valid: " + strconv.Quote(hostile) + " " + strconv.Quote(id) + "\n"},
+		"wrong secret": {headers: refHeaders(t, secret, id, signedAt, body), secret: newTestSecret(t), code: 1, want: "cause: " + wrongSecret},
+		// Spaces in a name are ignored when it is matched to a signature
+		// header, and CR and VT are spaces.
+		"renamed headers": {headers: fmt.Sprintf("X-Svix\v-Id\r: %s\nX-Svix-Timestamp: %s\nX-Svix-Signature: %s\n", id, ts, sig),
+			code: 1, want: `"X-Svix\v-Id\r" for svix-id`},
+		"bad timestamp": {headers: fmt.Sprintf("svix-id: %s\nsvix-timestamp: 17\x1b[2J\a\r64\nsvix-signature: %s\n", id, sig),
+			code: 1, want: `svix-timestamp is "17\x1b[2J\a\r64"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if tc.secret == "" {
+				tc.secret = secret
+			}
+			r := runCmd(t, "", "verify", "--secret", tc.secret, "--now", ts,
+				"--headers", writeFile(t, "headers.txt", []byte(tc.headers)), writeFile(t, "body.json", body))
+			require.Equal(t, tc.code, r.code, "stdout %q\nstderr %q", r.stdout, r.stderr)
+			assert.Contains(t, r.stdout+r.stderr, tc.want)
+			assertTerminalSafe(t, r.stdout)
+			assertTerminalSafe(t, r.stderr)
+		})
+	}
+}
