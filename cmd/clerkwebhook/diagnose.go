@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/display"
 )
 
 // A suspect is a delivery the library rejected, with everything needed to
@@ -113,28 +114,24 @@ func signedValues(h http.Header) (id, ts, sig string) {
 		headerValue(h, clerkwebhook.HeaderSvixSignature)
 }
 
-// skewPhrase gives the exact distance between the signature and the clock.
+// skewPhrase gives the distance between the signature and the clock.
 func (s suspect) skewPhrase(signedAt time.Time, skew time.Duration) string {
-	var p string
-	if skew >= 0 {
-		p = fmt.Sprintf("signed %v before %s; tolerance %v", s.roundSkew(skew), s.nowLabel, s.tolerance)
-	} else {
-		p = fmt.Sprintf("signed %v after %s; tolerance %v", s.roundSkew(-skew), s.nowLabel, s.tolerance)
+	direction := "before"
+	if skew < 0 {
+		direction = "after"
 	}
-	if signedAt.Unix() > 1e11 {
+	// The library's rule, so that its message and this phrase agree on a
+	// listen line: seconds, or milliseconds below one second or where
+	// seconds would hide the excess, and "more than 292 years" when Sub
+	// saturated (a saturated negative skew is never negated).
+	p := fmt.Sprintf("signed %s %s %s; tolerance %s", display.Skew(skew, s.tolerance), direction, s.nowLabel,
+		display.Skew(s.tolerance, 0))
+	// Milliseconds since 1973 and before the year 5138; a larger number is
+	// nonsense in either unit.
+	if ts := signedAt.Unix(); ts > 1e11 && ts < 1e14 {
 		p += " (the timestamp looks like milliseconds; Svix sends seconds)"
 	}
 	return p
-}
-
-// roundSkew rounds a positive skew to whole seconds (the header's
-// precision; the clock has more), or to milliseconds when whole seconds
-// would hide that it is over the tolerance.
-func (s suspect) roundSkew(d time.Duration) time.Duration {
-	if r := d.Round(time.Second); r > s.tolerance || d <= s.tolerance {
-		return r
-	}
-	return d.Round(time.Millisecond)
 }
 
 // alsoSkew notes a timestamp outside the window, after a repair of the body

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,4 +200,82 @@ func TestVerifyEscapesWhatItPrints(t *testing.T) {
 			assertTerminalSafe(t, r.stderr)
 		})
 	}
+}
+
+// The library's message and the diagnosis state one skew the same way.
+var (
+	librarySkew   = regexp.MustCompile(`valid signature but (.+) (old|in the future) \(tolerance (.+)\)\n`)
+	diagnosisSkew = regexp.MustCompile(`signed (.+) (before|after) --now; tolerance ([^ \n]+)`)
+)
+
+func TestVerifySkewText(t *testing.T) {
+	secret := newTestSecret(t)
+	body := compactFixture(t)
+	const T = 1764331200
+	for _, tc := range []struct {
+		name      string
+		signedAt  int64  // Unix seconds
+		now       string // --now
+		tolerance string
+		code      int
+		want, not string // in the cause line
+	}{
+		// time.Time.Sub saturates at the minimum Duration; negated, that
+		// stays negative (the old -2562047h47m16.854775808s).
+		{name: "far future", signedAt: 999999999999999999, now: "1764331200", code: 1,
+			want: "signed more than 292 years after --now; tolerance 5m0s", not: "milliseconds"},
+		{name: "far past, saturated", signedAt: 1, now: "999999999999999999", code: 1,
+			want: "signed more than 292 years before --now; tolerance 5m0s"},
+		{name: "timestamp 1", signedAt: 1, now: "1764331200", code: 1,
+			want: "signed 490091h59m59s before --now; tolerance 5m0s"},
+		{name: "0.4s, under a second: milliseconds", signedAt: T, now: "1764331200.4", tolerance: "100ms", code: 1,
+			want: "signed 400ms before --now; tolerance 100ms"},
+		{name: "1.6s: rounded to the second", signedAt: T, now: "1764331201.6", tolerance: "1s", code: 1,
+			want: "signed 2s before --now; tolerance 1s"},
+		{name: "1.6s in the future", signedAt: T, now: "1764331198.4", tolerance: "1s", code: 1,
+			want: "signed 2s after --now; tolerance 1s"},
+		{name: "exactly the tolerance", signedAt: T, now: "1764331500", code: 0},
+		{name: "exactly the tolerance ahead", signedAt: T, now: "1764330900", code: 0},
+		{name: "a second over the tolerance", signedAt: T, now: "1764331501", code: 1,
+			want: "signed 5m1s before --now; tolerance 5m0s"},
+		{name: "0.4s over the tolerance: seconds would hide it", signedAt: T, now: "1764331500.4", code: 1,
+			want: "signed 5m0.4s before --now; tolerance 5m0s"},
+		{name: "milliseconds timestamp", signedAt: T * 1000, now: "1764331200", code: 1,
+			want: "signed more than 292 years after --now; tolerance 5m0s (the timestamp looks like milliseconds; Svix sends seconds)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_skew", time.Unix(tc.signedAt, 0), body)))
+			args := []string{"verify", "--secret", secret, "--now", tc.now, "--headers", headers, writeFile(t, "b.json", body)}
+			if tc.tolerance != "" {
+				args = append(args, "--tolerance", tc.tolerance)
+			}
+			r := runCmd(t, "", args...)
+			require.Equal(t, tc.code, r.code, "stdout %q\nstderr %q", r.stdout, r.stderr)
+			if tc.code == 0 {
+				return
+			}
+			_, cause, ok := strings.Cut(r.stderr, "\ncause: ")
+			require.True(t, ok, r.stderr)
+			assert.Contains(t, cause, "the signature is valid but the timestamp is off: "+tc.want)
+			if tc.not != "" {
+				assert.NotContains(t, cause, tc.not)
+			}
+			lib, diag := librarySkew.FindStringSubmatch(r.stderr), diagnosisSkew.FindStringSubmatch(cause)
+			if assert.NotNil(t, lib, r.stderr) && assert.NotNil(t, diag, cause) {
+				assert.Equal(t, lib[1], diag[1], "skew")
+				assert.Equal(t, lib[3], diag[3], "tolerance")
+			}
+		})
+	}
+}
+
+func TestVerifyNowFlag(t *testing.T) {
+	for _, bad := range []string{"-5", "+5", "1.", ".5", "1.0000000001", "1e9", "soon", "1764331200,5"} {
+		r := runCmd(t, "", "verify", "--secret", newTestSecret(t), "--now", bad, "--headers", "h.txt", "-")
+		assert.Equal(t, 2, r.code, "--now %s: %s", bad, r.stderr)
+	}
+	var u unixTime
+	require.NoError(t, u.Set("1764331200.25"))
+	assert.Equal(t, unixTime{1764331200, 250000000}, u)
+	assert.Equal(t, "1764331200.25", u.String())
 }
