@@ -152,10 +152,18 @@ func (s suspect) alsoSkew() string {
 
 func (s suspect) signedValues() (id, ts, sig string) { return signedValues(s.header) }
 
-// signatureCause explains ErrNoMatchingSignature: the signature header is
-// malformed, or the body was changed after signing (each change tested), or
-// else the secret is not the one that signed it.
+// emptyBody is the verdict on a body of 0 bytes. Clerk never sends one, so
+// whatever the secret, the signature was made over bytes that are gone.
+const emptyBody = "the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) " +
+	"consumed it before verification; read the raw body first and verify it before any parsing"
+
+// signatureCause explains ErrNoMatchingSignature: the body is empty, or the
+// signature header is malformed, or the body was changed after signing
+// (each change tested), or else the secret is not the one that signed it.
 func (s suspect) signatureCause() string {
+	if len(s.body) == 0 {
+		return emptyBody
+	}
 	_, _, sig := s.signedValues()
 	if !hasV1Entry(sig) {
 		if !strings.Contains(sig, ",") {

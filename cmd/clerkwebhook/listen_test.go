@@ -249,3 +249,16 @@ func TestListenLineEscapesEveryField(t *testing.T) {
 		})
 	}
 }
+
+func TestListenDiagnosesEmptyBody(t *testing.T) {
+	secret := newTestSecret(t)
+	l := startListen(t, "--secret", secret)
+	signedAt := time.Now()
+	headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_empty1", signedAt, compactFixture(t))))
+	assert.Equal(t, 400, postCapture(t, l.url, headers, nil))
+	line := l.waitLine(t, "msg_empty1")
+	assert.Contains(t, line, "rejected 400: clerkwebhook: no matching signature")
+	assert.Contains(t, line, "cause: the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) consumed it before verification; read the raw body first")
+	assert.NotContains(t, line, "wrong secret")
+	assert.Equal(t, 0, l.stop())
+}

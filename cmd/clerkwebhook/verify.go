@@ -20,7 +20,8 @@ library's error and the most likely cause, on standard error, and exit 1.
 The cause is found by testing hypotheses, each by repairing one thing and
 verifying again: signature headers missing, renamed (x-svix-id, svix_id,
 stray spaces) or split across the svix-* and webhook-* families; a secret
-that is an API key, quoted, padded with whitespace or lacking whsec_; a body
+that is an API key, quoted, padded with whitespace or lacking whsec_; an
+empty body (read by a middleware before verification); a body
 re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs); a
 trailing newline added or removed, or CRLF line endings; a valid signature
 with a timestamp outside the window (the exact skew is given); and when

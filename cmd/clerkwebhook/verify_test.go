@@ -23,6 +23,7 @@ type verifyCase struct {
 	now     time.Time
 	code    int
 	want    []string // substrings of stdout (code 0) or stderr (code 1)
+	not     []string // and what they must not hold
 }
 
 func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
@@ -90,6 +91,11 @@ func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
 			code: 1, want: []string{"no whsec_ prefix", "wrong secret"}},
 		{name: "bare secret that is right", secret: strings.TrimPrefix(secret, "whsec_"), headers: refHeaders(t, secret, id, signedAt, body), body: body,
 			code: 0, want: []string{"valid: user.created"}},
+		{name: "empty body", headers: refHeaders(t, secret, id, signedAt, body), body: []byte{},
+			code: 1, want: []string{"no matching signature", "cause: the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) consumed it before verification; read the raw body first and verify it before any parsing"},
+			not: []string{"wrong secret"}},
+		{name: "empty body, wrong secret", secret: other, headers: refHeaders(t, secret, id, signedAt, body), body: []byte{},
+			code: 1, want: []string{"the body is empty (0 bytes)"}, not: []string{"wrong secret"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +120,9 @@ func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
 			}
 			for _, w := range tc.want {
 				assert.Contains(t, out, w)
+			}
+			for _, w := range tc.not {
+				assert.NotContains(t, out, w)
 			}
 			for _, s := range []string{secret, other} {
 				key := strings.TrimPrefix(s, "whsec_")
