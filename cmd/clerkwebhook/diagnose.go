@@ -157,9 +157,16 @@ func (s suspect) signedValues() (id, ts, sig string) { return signedValues(s.hea
 const emptyBody = "the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) " +
 	"consumed it before verification; read the raw body first and verify it before any parsing"
 
+// reencodedBody is the verdict when no repair verifies but the body shows
+// signs of re-encoding (see reencodingSigns): the secret may be right.
+const reencodedBody = "No repair this command tries makes the signature verify (a changed key order or dropped fields cannot be undone), " +
+	"so the secret may well be right: capture the raw body before any middleware and run verify again; " +
+	"if the raw body also fails, the secret is wrong"
+
 // signatureCause explains ErrNoMatchingSignature: the body is empty, or the
 // signature header is malformed, or the body was changed after signing
-// (each change tested), or else the secret is not the one that signed it.
+// (each change tested), or it shows signs of a change that cannot be
+// undone, or else the secret is not the one that signed it.
 func (s suspect) signatureCause() string {
 	if len(s.body) == 0 {
 		return emptyBody
@@ -180,8 +187,16 @@ func (s suspect) signatureCause() string {
 			return v.cause + s.alsoSkew()
 		}
 	}
+	const noPrefix = "the secret has no whsec_ prefix: is it the endpoint's complete signing secret (whsec_...) from Dashboard > Webhooks?"
+	if signs := reencodingSigns(s.body); len(signs) > 0 {
+		msg := "the body looks re-encoded: " + strings.Join(signs, "; ") + ". " + reencodedBody
+		if !strings.HasPrefix(s.secret, "whsec_") {
+			msg += ". Also, " + noPrefix
+		}
+		return msg
+	}
 	if !strings.HasPrefix(s.secret, "whsec_") {
-		return "no signature matches and the secret has no whsec_ prefix: is it the endpoint's complete signing secret (whsec_...) from Dashboard > Webhooks? Otherwise, " + wrongSecret
+		return "no signature matches and " + noPrefix + " Otherwise, " + wrongSecret
 	}
 	return wrongSecret
 }
@@ -221,6 +236,10 @@ func bodyVariants(body []byte) []variant {
 			seen[string(b)] = true
 			out = append(out, variant{b, cause})
 		}
+	}
+	if b, ok := bytes.CutPrefix(body, utf8BOM); ok {
+		add(b, "a UTF-8 byte order mark was added at the start of the body after signing: without it, the signature verifies")
+		body = b // and the changes below may have come with it
 	}
 	if b, ok := bytes.CutSuffix(body, []byte("\r\n")); ok {
 		add(b, "a trailing CRLF was added to the body after signing: without it, the signature verifies")

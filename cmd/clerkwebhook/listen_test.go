@@ -262,3 +262,34 @@ func TestListenDiagnosesEmptyBody(t *testing.T) {
 	assert.NotContains(t, line, "wrong secret")
 	assert.Equal(t, 0, l.stop())
 }
+
+func TestListenDiagnosesReencodedBodies(t *testing.T) {
+	secret := newTestSecret(t)
+	l := startListen(t, "--secret", secret)
+	email := compactFixtureOf(t, clerkwebhook.EmailCreated)
+	user := compactFixture(t)
+	for _, tc := range []struct {
+		id           string
+		signed, sent []byte
+		want         []string
+	}{
+		{id: "msg_goescaped1", signed: email, sent: goEscaped(email),
+			want: []string{"cause: the body was re-encoded by Go's encoding/json, which escapes <, > and &: the unescaped form verifies"}},
+		{id: "msg_goescaped2", signed: email, sent: goEscaped(changed(t, email)),
+			want: []string{`cause: the body looks re-encoded: it has \u003c and \u003e escapes, as Go's encoding/json writes`, "capture the raw body before any middleware"}},
+		{id: "msg_sorted1", signed: user, sent: mapRoundTrip(t, user),
+			want: []string{"cause: the body looks re-encoded: its keys are sorted at every level, as a Go map or json.Marshal of a map produces", "if the raw body also fails, the secret is wrong"}},
+		{id: "msg_sorted2", signed: email, sent: mapRoundTrip(t, email),
+			want: []string{`it has \u003c and \u003e escapes`, "its keys are sorted at every level"}},
+	} {
+		headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, tc.id, time.Now(), tc.signed)))
+		assert.Equal(t, 400, postCapture(t, l.url, headers, tc.sent))
+		line := l.waitLine(t, tc.id)
+		assert.Contains(t, line, "rejected 400: clerkwebhook: no matching signature")
+		for _, w := range tc.want {
+			assert.Contains(t, line, w)
+		}
+		assert.NotContains(t, line, "wrong secret")
+	}
+	assert.Equal(t, 0, l.stop())
+}

@@ -22,11 +22,16 @@ verifying again: signature headers missing, renamed (x-svix-id, svix_id,
 stray spaces) or split across the svix-* and webhook-* families; a secret
 that is an API key, quoted, padded with whitespace or lacking whsec_; an
 empty body (read by a middleware before verification); a body
-re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs); a
+re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs), with
+Go's escapes of <, > and & added or removed, or with a byte order mark; a
 trailing newline added or removed, or CRLF line endings; a valid signature
-with a timestamp outside the window (the exact skew is given); and when
-nothing helps, a wrong secret or a forged request. The secret is never
-printed.
+with a timestamp outside the window (the exact skew is given). When nothing
+helps but the body shows signs of re-encoding (Go-style escapes, keys sorted
+at every level, indentation or spaces, CRLF, a byte order mark, a trailing
+newline, envelope fields missing), it names them and how to tell that from
+a wrong secret; only a body with no such sign is called a wrong secret or a
+forged request. The secret is never printed. Values from the capture are
+printed as they are when printable, else quoted with escapes.
 
 The headers FILE has one "Name: value" per line; blank lines and lines
 starting with # are ignored. A raw HTTP request head (first line like

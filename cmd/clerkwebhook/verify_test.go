@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed77920f6a/clerkwebhook"
 )
 
 // A broken capture, built with the reference library, and the cause verify
@@ -36,6 +38,9 @@ func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
 	pretty := indented(t, body, "  ")
 	sig := func(b []byte) string { return refSign(t, secret, id, signedAt, b) }
 	ts := strconv.FormatInt(signedAt.Unix(), 10)
+	email := compactFixtureOf(t, clerkwebhook.EmailCreated) // HTML: <, > and &
+	accented := bytes.Replace(body, []byte(`"first_name":"Elodie"`), []byte("\"first_name\":\"\u00c9lodie\""), 1)
+	require.NotEqual(t, body, accented)
 
 	cases := []verifyCase{
 		{name: "valid", headers: refHeaders(t, secret, id, signedAt, body), body: body,
@@ -91,6 +96,43 @@ func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
 			code: 1, want: []string{"no whsec_ prefix", "wrong secret"}},
 		{name: "bare secret that is right", secret: strings.TrimPrefix(secret, "whsec_"), headers: refHeaders(t, secret, id, signedAt, body), body: body,
 			code: 0, want: []string{"valid: user.created"}},
+		// Re-encoded bodies: where a repair verifies, it is named; where
+		// none can, the signs are, and never "wrong secret".
+		{name: "Go-escaped, repairable", headers: refHeaders(t, secret, id, signedAt, email), body: goEscaped(email),
+			code: 1, want: []string{"re-encoded by Go's encoding/json", "the unescaped form verifies"}},
+		{name: "Go-escaped and changed", headers: refHeaders(t, secret, id, signedAt, email), body: goEscaped(changed(t, email)),
+			code: 1, want: []string{`cause: the body looks re-encoded: it has \u003c and \u003e escapes, as Go's encoding/json writes for <, >, &, U+2028 and U+2029 (Clerk sends those characters unescaped)`,
+				"capture the raw body before any middleware and run verify again; if the raw body also fails, the secret is wrong"},
+			not: []string{"wrong secret", "sorted"}},
+		{name: "Go-escaped, wrong secret", secret: other, headers: refHeaders(t, secret, id, signedAt, email), body: goEscaped(email),
+			code: 1, want: []string{"the body looks re-encoded", "Go's encoding/json"}, not: []string{"wrong secret"}},
+		{name: "map round trip: keys sorted", headers: refHeaders(t, secret, id, signedAt, body), body: mapRoundTrip(t, body),
+			code: 1, want: []string{"cause: the body looks re-encoded: its keys are sorted at every level, as a Go map or json.Marshal of a map produces (Clerk sends keys in its own order)",
+				"a changed key order or dropped fields cannot be undone), so the secret may well be right", "capture the raw body before any middleware"},
+			not: []string{"wrong secret"}},
+		{name: "map round trip of HTML: sorted and Go-escaped", headers: refHeaders(t, secret, id, signedAt, email), body: mapRoundTrip(t, email),
+			code: 1, want: []string{"Go's encoding/json writes", "its keys are sorted at every level"}, not: []string{"wrong secret"}},
+		{name: "struct round trip: fields dropped", headers: refHeaders(t, secret, id, signedAt, body), body: structRoundTrip(t, body),
+			code: 1, want: []string{`cause: the body looks re-encoded: its envelope lacks "object" and "timestamp", as a struct that does not declare them drops them`},
+			not: []string{"wrong secret", "sorted"}},
+		{name: "indented and changed", headers: refHeaders(t, secret, id, signedAt, body), body: indented(t, changed(t, body), "   "),
+			code: 1, want: []string{"cause: the body looks re-encoded: it is indented (Clerk sends compact JSON)"}, not: []string{"wrong secret"}},
+		{name: "spaces between tokens, repairable", headers: refHeaders(t, secret, id, signedAt, body), body: spaced(t, body),
+			code: 1, want: []string{"compact form verifies"}},
+		{name: "spaces between tokens and changed", headers: refHeaders(t, secret, id, signedAt, body), body: spaced(t, changed(t, body)),
+			code: 1, want: []string{"cause: the body looks re-encoded: it has spaces between its tokens"}, not: []string{"wrong secret", "indented"}},
+		{name: "CRLF and changed", headers: refHeaders(t, secret, id, signedAt, pretty), body: bytes.ReplaceAll(indented(t, changed(t, body), "  "), []byte("\n"), []byte("\r\n")),
+			code: 1, want: []string{"cause: the body looks re-encoded: it has CRLF line endings (Clerk sends a single line); it is indented"}, not: []string{"wrong secret"}},
+		{name: "BOM added", headers: refHeaders(t, secret, id, signedAt, body), body: append([]byte("\xef\xbb\xbf"), body...),
+			code: 1, want: []string{"a UTF-8 byte order mark was added at the start of the body after signing: without it, the signature verifies"}},
+		{name: "BOM and changed", headers: refHeaders(t, secret, id, signedAt, body), body: append([]byte("\xef\xbb\xbf"), changed(t, body)...),
+			code: 1, want: []string{"cause: the body looks re-encoded: it starts with a UTF-8 byte order mark"}, not: []string{"wrong secret"}},
+		{name: "trailing newline and changed", headers: refHeaders(t, secret, id, signedAt, body), body: append(changed(t, body), '\n'),
+			code: 1, want: []string{"cause: the body looks re-encoded: it ends with a newline (Clerk sends none)"}, not: []string{"wrong secret"}},
+		{name: "non-ASCII escaped", headers: refHeaders(t, secret, id, signedAt, accented), body: bytes.Replace(accented, []byte("\u00c9"), []byte(`\u00c9`), 1),
+			code: 1, want: []string{`cause: the body looks re-encoded: it has \u escapes of non-ASCII characters`}, not: []string{"wrong secret"}},
+		{name: "re-encoded, wrong secret without whsec_", secret: strings.TrimPrefix(other, "whsec_"), headers: refHeaders(t, secret, id, signedAt, body), body: mapRoundTrip(t, body),
+			code: 1, want: []string{"its keys are sorted at every level", "Also, the secret has no whsec_ prefix"}, not: []string{"wrong secret"}},
 		{name: "empty body", headers: refHeaders(t, secret, id, signedAt, body), body: []byte{},
 			code: 1, want: []string{"no matching signature", "cause: the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) consumed it before verification; read the raw body first and verify it before any parsing"},
 			not: []string{"wrong secret"}},
