@@ -104,7 +104,7 @@ func runDemo(ctx context.Context, e *env) int {
 			unexpected++
 			mark = "  <- UNEXPECTED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2fms%s\n", r.name, orDash(r.eventType), r.status, r.verdict, r.want,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.2fms%s\n", r.name, shownOrDash(r.eventType), r.status, r.verdict, r.want,
 			float64(r.elapsed.Microseconds())/1000, mark)
 	}
 	tw.Flush()

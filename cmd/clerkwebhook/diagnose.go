@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/display"
 )
 
 // A suspect is a delivery the library rejected, with everything needed to
@@ -47,7 +48,7 @@ func diagnose(s suspect) string {
 	case errors.Is(s.err, clerkwebhook.ErrBodyTooLarge):
 		return "the body is over the size limit: Clerk's payloads are a few KB, so this is not one of them"
 	case ve == nil:
-		return "not a verification failure: " + s.err.Error()
+		return "not a verification failure: " + errorText(s.err)
 	case errors.Is(s.err, clerkwebhook.ErrMissingHeader):
 		return s.headerCause(ve)
 	case errors.Is(s.err, clerkwebhook.ErrInvalidHeader):
@@ -59,7 +60,7 @@ func diagnose(s suspect) string {
 	case errors.Is(s.err, clerkwebhook.ErrNoMatchingSignature):
 		return s.signatureCause()
 	}
-	return "unrecognised failure: " + s.err.Error()
+	return "unrecognised failure: " + errorText(s.err)
 }
 
 // check runs the library on a repaired delivery, with the suspect's clock
@@ -113,28 +114,24 @@ func signedValues(h http.Header) (id, ts, sig string) {
 		headerValue(h, clerkwebhook.HeaderSvixSignature)
 }
 
-// skewPhrase gives the exact distance between the signature and the clock.
+// skewPhrase gives the distance between the signature and the clock.
 func (s suspect) skewPhrase(signedAt time.Time, skew time.Duration) string {
-	var p string
-	if skew >= 0 {
-		p = fmt.Sprintf("signed %v before %s; tolerance %v", s.roundSkew(skew), s.nowLabel, s.tolerance)
-	} else {
-		p = fmt.Sprintf("signed %v after %s; tolerance %v", s.roundSkew(-skew), s.nowLabel, s.tolerance)
+	direction := "before"
+	if skew < 0 {
+		direction = "after"
 	}
-	if signedAt.Unix() > 1e11 {
+	// The library's rule, so that its message and this phrase agree on a
+	// listen line: seconds, or milliseconds below one second or where
+	// seconds would hide the excess, and "more than 292 years" when Sub
+	// saturated (a saturated negative skew is never negated).
+	p := fmt.Sprintf("signed %s %s %s; tolerance %s", display.Skew(skew, s.tolerance), direction, s.nowLabel,
+		display.Skew(s.tolerance, 0))
+	// Milliseconds since 1973 and before the year 5138; a larger number is
+	// nonsense in either unit.
+	if ts := signedAt.Unix(); ts > 1e11 && ts < 1e14 {
 		p += " (the timestamp looks like milliseconds; Svix sends seconds)"
 	}
 	return p
-}
-
-// roundSkew rounds a positive skew to whole seconds (the header's
-// precision; the clock has more), or to milliseconds when whole seconds
-// would hide that it is over the tolerance.
-func (s suspect) roundSkew(d time.Duration) time.Duration {
-	if r := d.Round(time.Second); r > s.tolerance || d <= s.tolerance {
-		return r
-	}
-	return d.Round(time.Millisecond)
 }
 
 // alsoSkew notes a timestamp outside the window, after a repair of the body
@@ -155,10 +152,25 @@ func (s suspect) alsoSkew() string {
 
 func (s suspect) signedValues() (id, ts, sig string) { return signedValues(s.header) }
 
-// signatureCause explains ErrNoMatchingSignature: the signature header is
-// malformed, or the body was changed after signing (each change tested), or
-// else the secret is not the one that signed it.
+// emptyBody is the verdict on a body of 0 bytes. Clerk never sends one, so
+// whatever the secret, the signature was made over bytes that are gone.
+const emptyBody = "the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) " +
+	"consumed it before verification; read the raw body first and verify it before any parsing"
+
+// reencodedBody is the verdict when no repair verifies but the body shows
+// signs of re-encoding (see reencodingSigns): the secret may be right.
+const reencodedBody = "No repair this command tries makes the signature verify (a changed key order or dropped fields cannot be undone), " +
+	"so the secret may well be right: capture the raw body before any middleware and run verify again; " +
+	"if the raw body also fails, the secret is wrong"
+
+// signatureCause explains ErrNoMatchingSignature: the body is empty, or the
+// signature header is malformed, or the body was changed after signing
+// (each change tested), or it shows signs of a change that cannot be
+// undone, or else the secret is not the one that signed it.
 func (s suspect) signatureCause() string {
+	if len(s.body) == 0 {
+		return emptyBody
+	}
 	_, _, sig := s.signedValues()
 	if !hasV1Entry(sig) {
 		if !strings.Contains(sig, ",") {
@@ -175,8 +187,16 @@ func (s suspect) signatureCause() string {
 			return v.cause + s.alsoSkew()
 		}
 	}
+	const noPrefix = "the secret has no whsec_ prefix: is it the endpoint's complete signing secret (whsec_...) from Dashboard > Webhooks?"
+	if signs := reencodingSigns(s.body); len(signs) > 0 {
+		msg := "the body looks re-encoded: " + strings.Join(signs, "; ") + ". " + reencodedBody
+		if !strings.HasPrefix(s.secret, "whsec_") {
+			msg += ". Also, " + noPrefix
+		}
+		return msg
+	}
 	if !strings.HasPrefix(s.secret, "whsec_") {
-		return "no signature matches and the secret has no whsec_ prefix: is it the endpoint's complete signing secret (whsec_...) from Dashboard > Webhooks? Otherwise, " + wrongSecret
+		return "no signature matches and " + noPrefix + " Otherwise, " + wrongSecret
 	}
 	return wrongSecret
 }
@@ -216,6 +236,10 @@ func bodyVariants(body []byte) []variant {
 			seen[string(b)] = true
 			out = append(out, variant{b, cause})
 		}
+	}
+	if b, ok := bytes.CutPrefix(body, utf8BOM); ok {
+		add(b, "a UTF-8 byte order mark was added at the start of the body after signing: without it, the signature verifies")
+		body = b // and the changes below may have come with it
 	}
 	if b, ok := bytes.CutSuffix(body, []byte("\r\n")); ok {
 		add(b, "a trailing CRLF was added to the body after signing: without it, the signature verifies")

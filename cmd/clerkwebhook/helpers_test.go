@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
@@ -112,11 +113,74 @@ func writeFile(t *testing.T, name string, content []byte) string {
 // compactFixture is the user.created fixture as Clerk sends it.
 func compactFixture(t *testing.T) []byte {
 	t.Helper()
-	raw := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
+	return compactFixtureOf(t, clerkwebhook.UserCreated)
+}
+
+// compactFixtureOf is an event type's fixture as Clerk sends it.
+func compactFixtureOf(t *testing.T, et clerkwebhook.EventType) []byte {
+	t.Helper()
+	raw := clerkwebhooktest.Fixture(et)
 	require.NotNil(t, raw)
 	var buf bytes.Buffer
 	require.NoError(t, json.Compact(&buf, raw))
 	return buf.Bytes()
+}
+
+// The re-encodings a middleware applies, each made by the standard library
+// as the middleware would make it.
+
+// goEscaped is body with <, > and & escaped as Go's encoding/json writes
+// them, keys and everything else unchanged.
+func goEscaped(body []byte) []byte {
+	var buf bytes.Buffer
+	json.HTMLEscape(&buf, body)
+	return buf.Bytes()
+}
+
+// mapRoundTrip decodes body into a map and encodes it again.
+func mapRoundTrip(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(body, &m))
+	out, err := json.Marshal(m)
+	require.NoError(t, err)
+	return out
+}
+
+// structRoundTrip decodes body into a struct that declares only the
+// envelope's type and data, and encodes it again.
+func structRoundTrip(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var env struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(body, &env))
+	out, err := json.Marshal(env)
+	require.NoError(t, err)
+	return out
+}
+
+// spaced is compact JSON with a space after each colon and comma between
+// tokens, as Python's json.dumps writes by default.
+func spaced(t *testing.T, compact []byte) []byte {
+	t.Helper()
+	out := bytes.ReplaceAll(compact, []byte(`":`), []byte(`": `))
+	out = bytes.ReplaceAll(out, []byte(`,"`), []byte(`, "`))
+	var back bytes.Buffer
+	require.NoError(t, json.Compact(&back, out))
+	require.Equal(t, string(compact), back.String(), "only whitespace between tokens was added")
+	return out
+}
+
+// changed is body with its data.id altered: a change after signing that no
+// repair undoes, so that only the signs of re-encoding remain to be seen.
+func changed(t *testing.T, body []byte) []byte {
+	t.Helper()
+	id := dataID(t, body)
+	out := bytes.Replace(body, []byte(`"`+id+`"`), []byte(`"`+id+`x"`), 1)
+	require.NotEqual(t, body, out)
+	return out
 }
 
 // indented re-serializes JSON with the given indent.
@@ -137,4 +201,34 @@ func dataID(t *testing.T, body []byte) string {
 	}
 	require.NoError(t, json.Unmarshal(body, &env))
 	return env.Data.ID
+}
+
+// hostile is a value with the control characters that attack a terminal:
+// ESC sequences that retitle and clear it, BEL, and a CR LF followed by a
+// forged listen line.
+const hostile = "\x1b]0;PWNED\a\x1b[2J\r\n12:00:00  msg_forged  user.created  user_forged  ok"
+
+// assertTerminalSafe fails unless out holds no byte below 0x20 other than
+// the '\n' ending each line, no DEL, and only valid UTF-8 without C1
+// controls (U+0080-U+009F, which some terminals obey like ESC sequences).
+func assertTerminalSafe(t *testing.T, out string) {
+	t.Helper()
+	for i := 0; i < len(out); i++ {
+		if c := out[i]; (c < 0x20 && c != '\n') || c == 0x7f {
+			t.Errorf("control byte %#02x at offset %d: %q", c, i, out[max(0, i-40):min(len(out), i+40)])
+			return
+		}
+	}
+	if !utf8.ValidString(out) {
+		t.Errorf("invalid UTF-8 in output: %q", out)
+	}
+	for _, r := range out {
+		if r >= 0x80 && r <= 0x9f {
+			t.Errorf("C1 control %U in output: %q", r, out)
+			return
+		}
+	}
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		t.Errorf("output does not end with a newline: %q", out)
+	}
 }

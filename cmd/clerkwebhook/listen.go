@@ -111,6 +111,7 @@ func runListen(ctx context.Context, e *env) int {
 
 // listenLine formats one delivery: time, message id, event type, data id,
 // verdict, and for a rejection the library's error and the diagnosed cause.
+// Every field from the request is shown escaped (see shown).
 func listenLine(d *delivery, s suspect) string {
 	var verdict string
 	switch v := d.verdict(); v {
@@ -119,11 +120,11 @@ func listenLine(d *delivery, s suspect) string {
 	case "duplicate":
 		verdict = "ok (duplicate: already processed, callback not run again)"
 	case "wrong path":
-		verdict = fmt.Sprintf("rejected %d: %v", d.status, d.err)
+		verdict = fmt.Sprintf("rejected %d: %s", d.status, errorText(d.err))
 	case "method not allowed":
-		verdict = fmt.Sprintf("rejected %d: method %s; cause: Clerk sends only POST", d.status, d.method)
+		verdict = fmt.Sprintf("rejected %d: method %s; cause: Clerk sends only POST", d.status, shown(d.method))
 	default:
-		verdict = fmt.Sprintf("rejected %d: %v", d.status, d.err)
+		verdict = fmt.Sprintf("rejected %d: %s", d.status, errorText(d.err))
 		var ve *clerkwebhook.VerificationError
 		if errors.As(d.err, &ve) {
 			verdict += "; cause: " + diagnose(s)
@@ -134,6 +135,6 @@ func listenLine(d *delivery, s suspect) string {
 		renamed, _ := renameAliases(d.header)
 		id = messageID(renamed)
 	}
-	return strings.Join([]string{d.received.Format("15:04:05"), orDash(id),
-		orDash(d.eventType()), orDash(d.dataID()), verdict}, "  ")
+	return strings.Join([]string{d.received.Format("15:04:05"), shownOrDash(id),
+		shownOrDash(d.eventType()), shownOrDash(d.dataID()), verdict}, "  ")
 }

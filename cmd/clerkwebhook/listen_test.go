@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +171,125 @@ func TestListenBadAddressFails(t *testing.T) {
 	r := runCmd(t, "", "listen", "--secret", newTestSecret(t), "--addr", addr)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "address already in use")
+	assert.Equal(t, 0, l.stop())
+}
+
+// hostileBody is the compact user.created fixture with hostile as its
+// event type and its data.id.
+func hostileBody(t *testing.T) []byte {
+	t.Helper()
+	body := compactFixture(t)
+	quoted, err := json.Marshal(hostile)
+	require.NoError(t, err)
+	body = bytes.Replace(body, []byte(`"type":"user.created"`), append([]byte(`"type":`), quoted...), 1)
+	body = bytes.Replace(body, []byte(`"id":"`+dataID(t, compactFixture(t))+`"`), append([]byte(`"id":`), quoted...), 1)
+	require.Equal(t, hostile, dataID(t, body))
+	return body
+}
+
+func TestListenEscapesWhatItPrints(t *testing.T) {
+	secret := newTestSecret(t)
+	l := startListen(t, "--secret", secret)
+	body := hostileBody(t)
+	now := time.Now()
+	post := func(url, id string, sig string) {
+		t.Helper()
+		req := newPost(t, url, body)
+		// Go's client refuses controls in a header value, as Go's server
+		// does, but both let through bytes >= 0x80: a C1 CSI (U+009B, in
+		// UTF-8) and an invalid byte.
+		req.Header.Set("svix-id", id)
+		req.Header.Set("svix-timestamp", strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set("svix-signature", sig)
+		resp, err := httpClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	const idOK, idForged = "msg_hostile_ok\u009b2J\xff", "msg_hostile_forged\u009b2J\xff"
+	post(l.url, idOK, refSign(t, secret, idOK, now, body))
+	post(l.url, idForged, refSign(t, newTestSecret(t), idForged, now, body))
+	post(l.url+"%0a12:00:00%0d%1b%5b2J", "msg_hostile_path", refSign(t, secret, "msg_hostile_path", now, body))
+
+	escaped := strconv.Quote(hostile)
+	line := l.waitLine(t, "msg_hostile_ok")
+	assert.Contains(t, line, `"msg_hostile_ok\u009b2J\xff"  `+escaped+"  "+escaped+"  ok")
+	line = l.waitLine(t, "msg_hostile_forged")
+	assert.Contains(t, line, "  "+escaped+"  "+escaped+"  rejected 400")
+	line = l.waitLine(t, "msg_hostile_path")
+	assert.Contains(t, line, `rejected 404: nothing at "/webhooks/clerk\n12:00:00\r\x1b[2J": the receiver is at /webhooks/clerk`)
+	require.Equal(t, 0, l.stop())
+
+	out := l.stdout.String()
+	assertTerminalSafe(t, out)
+	for _, line := range strings.Split(out, "\n") {
+		assert.False(t, strings.HasPrefix(line, "12:00:00"), "forged line: %q", line)
+	}
+}
+
+func TestListenLineEscapesEveryField(t *testing.T) {
+	secret := newTestSecret(t)
+	body := hostileBody(t)
+	hdr := http.Header{"Svix-Id": {"msg_" + hostile}, "Svix-Timestamp": {"1764331200"},
+		"Svix-Signature": {refSign(t, secret, "msg_"+hostile, time.Unix(1764331200, 0), body)}}
+	received := time.Unix(1764331200, 0)
+	ev := &clerkwebhook.Event{ID: "msg_" + hostile, Type: clerkwebhook.EventType(hostile), Data: json.RawMessage(`{"id":` + strconv.Quote(hostile) + `}`)}
+	for name, d := range map[string]*delivery{
+		"accepted":           {received: received, method: http.MethodPost, path: "/", header: hdr, body: body, status: 200, event: ev},
+		"method not allowed": {received: received, method: hostile, path: "/", header: hdr, status: http.StatusMethodNotAllowed},
+		"rejected": {received: received, method: http.MethodPost, path: "/", header: hdr, body: body, status: 400,
+			err: &clerkwebhook.VerificationError{Err: clerkwebhook.ErrNoMatchingSignature, MessageID: hostile}},
+		"callback failed": {received: received, method: http.MethodPost, path: "/", header: hdr, body: body, status: 500,
+			err: &clerkwebhook.CallbackError{Type: clerkwebhook.EventType(hostile), MessageID: hostile, Err: errors.New(hostile)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			line := listenLine(d, suspect{secret: newTestSecret(t), tolerance: time.Minute, now: received,
+				nowLabel: "the receiver's clock", header: d.header, body: d.body, err: d.err})
+			assertTerminalSafe(t, line+"\n")
+			assert.Contains(t, line, strconv.Quote("msg_"+hostile))
+		})
+	}
+}
+
+func TestListenDiagnosesEmptyBody(t *testing.T) {
+	secret := newTestSecret(t)
+	l := startListen(t, "--secret", secret)
+	signedAt := time.Now()
+	headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, "msg_empty1", signedAt, compactFixture(t))))
+	assert.Equal(t, 400, postCapture(t, l.url, headers, nil))
+	line := l.waitLine(t, "msg_empty1")
+	assert.Contains(t, line, "rejected 400: clerkwebhook: no matching signature")
+	assert.Contains(t, line, "cause: the body is empty (0 bytes): something (a middleware, a framework's body parser, a logging wrapper) consumed it before verification; read the raw body first")
+	assert.NotContains(t, line, "wrong secret")
+	assert.Equal(t, 0, l.stop())
+}
+
+func TestListenDiagnosesReencodedBodies(t *testing.T) {
+	secret := newTestSecret(t)
+	l := startListen(t, "--secret", secret)
+	email := compactFixtureOf(t, clerkwebhook.EmailCreated)
+	user := compactFixture(t)
+	for _, tc := range []struct {
+		id           string
+		signed, sent []byte
+		want         []string
+	}{
+		{id: "msg_goescaped1", signed: email, sent: goEscaped(email),
+			want: []string{"cause: the body was re-encoded by Go's encoding/json, which escapes <, > and &: the unescaped form verifies"}},
+		{id: "msg_goescaped2", signed: email, sent: goEscaped(changed(t, email)),
+			want: []string{`cause: the body looks re-encoded: it has \u003c and \u003e escapes, as Go's encoding/json writes`, "capture the raw body before any middleware"}},
+		{id: "msg_sorted1", signed: user, sent: mapRoundTrip(t, user),
+			want: []string{"cause: the body looks re-encoded: its keys are sorted at every level, as a Go map or json.Marshal of a map produces", "if the raw body also fails, the secret is wrong"}},
+		{id: "msg_sorted2", signed: email, sent: mapRoundTrip(t, email),
+			want: []string{`it has \u003c and \u003e escapes`, "its keys are sorted at every level"}},
+	} {
+		headers := writeFile(t, "h.txt", []byte(refHeaders(t, secret, tc.id, time.Now(), tc.signed)))
+		assert.Equal(t, 400, postCapture(t, l.url, headers, tc.sent))
+		line := l.waitLine(t, tc.id)
+		assert.Contains(t, line, "rejected 400: clerkwebhook: no matching signature")
+		for _, w := range tc.want {
+			assert.Contains(t, line, w)
+		}
+		assert.NotContains(t, line, "wrong secret")
+	}
 	assert.Equal(t, 0, l.stop())
 }

@@ -277,11 +277,3 @@ func peek(body []byte) (eventType, dataID string) {
 	_ = json.Unmarshal(body, &env)
 	return env.Type, env.Data.ID
 }
-
-// orDash shows an empty field as "-".
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -69,7 +69,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { rc.report(d) }()
 	if r.URL.Path != rc.path {
 		d.status = http.StatusNotFound
-		d.err = fmt.Errorf("nothing at %s: the receiver is at %s", r.URL.Path, rc.path)
+		d.err = fmt.Errorf("nothing at %s: the receiver is at %s", shown(r.URL.Path), rc.path)
 		http.NotFound(w, r)
 		return
 	}

@@ -120,7 +120,7 @@ func runSend(ctx context.Context, e *env) int {
 	req.Header.Set("User-Agent", userAgent)
 
 	eventType, _ := peek(body)
-	fmt.Fprintf(e.stdout, "POST %s  %s  %s\n", *target, orDash(eventType), msgID)
+	fmt.Fprintf(e.stdout, "POST %s  %s  %s\n", *target, shownOrDash(eventType), shown(msgID))
 	// Svix gives up on an endpoint after about 15 seconds.
 	client := &http.Client{Timeout: 15 * time.Second}
 	resp, err := client.Do(req)
@@ -132,17 +132,23 @@ func runSend(ctx context.Context, e *env) int {
 	if err != nil {
 		return c.fail(e, fmt.Errorf("reading the answer: %w", err))
 	}
-	fmt.Fprintln(e.stdout, resp.Status)
-	if len(answer) > 0 {
-		e.stdout.Write(answer)
-		if !bytes.HasSuffix(answer, []byte("\n")) {
-			fmt.Fprintln(e.stdout)
-		}
-	}
+	fmt.Fprintln(e.stdout, shownText(resp.Status))
+	printAnswer(e.stdout, answer)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.fail(e, fmt.Errorf("the receiver answered %s", resp.Status))
+		return c.fail(e, fmt.Errorf("the receiver answered %s", shownText(resp.Status)))
 	}
 	return exitOK
+}
+
+// printAnswer prints a receiver's answer line by line, each line shown
+// escaped (see shownText): the receiver is not necessarily the user's own.
+func printAnswer(w io.Writer, answer []byte) {
+	if len(answer) == 0 {
+		return
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(string(answer), "\n"), "\n") {
+		fmt.Fprintln(w, shownText(strings.TrimSuffix(line, "\r")))
+	}
 }
 
 // checkID rejects an id that cannot be a header value.
