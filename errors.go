@@ -136,8 +136,11 @@ type VerificationError struct {
 	Reason Reason
 	// MessageID is the svix-id (or webhook-id) of the request, when present.
 	MessageID string
-	// Header names the malformed header for ErrInvalidHeader, in lower
-	// case, for example "svix-timestamp".
+	// Header names the header concerned, in lower case: the malformed one
+	// for ErrInvalidHeader ("svix-timestamp"), the signature header that
+	// was read for ErrNoMatchingSignature ("svix-signature", or
+	// "webhook-signature" when that family was used), the timestamp header
+	// for the timestamp errors; otherwise "".
 	Header string
 	// Missing lists the absent headers for ErrMissingHeader, in lower case,
 	// for example ["svix-signature"], of the header family that came

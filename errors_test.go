@@ -200,3 +200,30 @@ func TestVerifyRequestEmptyBody(t *testing.T) {
 	assert.Equal(t, ReasonEmptyBody, ve.Reason)
 	assert.Contains(t, err.Error(), "the body is empty (0 bytes); something consumed it before verification")
 }
+
+// VerificationError.Header names the header concerned, which tells a
+// diagnosis which family the verifier read.
+func TestVerificationErrorHeader(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	v := mustVerifier(t, testSecret, WithClock(fixedClock(testNow)))
+	webhook := func(h http.Header) http.Header {
+		return http.Header{"Webhook-Id": h["Svix-Id"], "Webhook-Timestamp": h["Svix-Timestamp"], "Webhook-Signature": h["Svix-Signature"]}
+	}
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		body []byte
+		want string
+	}{
+		{"mismatch, svix", signed(t, otherSecret, "msg_h", testNow, body), body, "svix-signature"},
+		{"mismatch, webhook", webhook(signed(t, otherSecret, "msg_h", testNow, body)), body, "webhook-signature"},
+		{"too old", signed(t, testSecret, "msg_h", testNow.Add(-time.Hour), body), body, "svix-timestamp"},
+		{"too new, webhook", webhook(signed(t, testSecret, "msg_h", testNow.Add(time.Hour), body)), body, "webhook-timestamp"},
+		{"invalid payload", signed(t, testSecret, "msg_h", testNow, []byte(`[]`)), []byte(`[]`), ""},
+	} {
+		_, err := v.Verify(tc.body, tc.h)
+		var ve *VerificationError
+		require.ErrorAs(t, err, &ve, tc.name)
+		assert.Equal(t, tc.want, ve.Header, tc.name)
+	}
+}

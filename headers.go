@@ -3,6 +3,8 @@ package clerkwebhook
 import (
 	"net/http"
 	"strings"
+
+	"github.com/seed77920f6a/clerkwebhook/internal/httpheader"
 )
 
 // Header names, in canonical form. Clerk sends the svix-* family; the
@@ -89,27 +91,8 @@ func missing(s signedHeaders) *VerificationError {
 	return &VerificationError{Err: ErrMissingHeader, MessageID: s.id, Missing: names}
 }
 
-// values returns the values of a header. http.Header from net/http is
-// canonicalised, so the map lookup usually answers; maps built by hand
-// (Lambda events, fasthttp adapters) may use any spelling, so when the
-// canonical key is absent the names are compared without regard to case.
-func values(h http.Header, canonical string) []string {
-	if v, ok := h[canonical]; ok {
-		return v
-	}
-	var all []string
-	matches := 0
-	for k, v := range h {
-		if len(k) == len(canonical) && strings.EqualFold(k, canonical) {
-			if matches++; matches == 1 {
-				all = v // usually the only spelling: no copy
-			} else {
-				all = append(all[:len(all):len(all)], v...)
-			}
-		}
-	}
-	return all
-}
+// values is httpheader.Values: the canonical key, else any spelling.
+func values(h http.Header, canonical string) []string { return httpheader.Values(h, canonical) }
 
 // single returns the one trimmed value of an id or timestamp header. Several
 // different values are ambiguous and rejected rather than guessed between.

@@ -10,12 +10,13 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seed77920f6a/clerkwebhook/internal/secretenv"
 )
 
 // DefaultTolerance is how far a signature timestamp may be from the
@@ -27,8 +28,8 @@ const DefaultTolerance = 5 * time.Minute
 // Environment variables read by the package-level Verify, in this order.
 // The first is the name Clerk's own SDKs use.
 const (
-	EnvSigningSecret = "CLERK_WEBHOOK_SIGNING_SECRET"
-	EnvSecret        = "CLERK_WEBHOOK_SECRET"
+	EnvSigningSecret = secretenv.Primary  // "CLERK_WEBHOOK_SIGNING_SECRET"
+	EnvSecret        = secretenv.Fallback // "CLERK_WEBHOOK_SECRET"
 )
 
 // A Verifier checks Clerk webhook deliveries against one or more signing
@@ -192,8 +193,8 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 		if len(body) == 0 {
 			reason = ReasonEmptyBody
 		}
-		return &VerificationError{Err: sentinel, Reason: reason, MessageID: sh.id, SignedAt: signedAt, Skew: skew,
-			SignatureValid: matched, SignaturesTried: tried, SignaturesSkipped: skipped}
+		return &VerificationError{Err: sentinel, Reason: reason, MessageID: sh.id, Header: strings.ToLower(sh.family.signature),
+			SignedAt: signedAt, Skew: skew, SignatureValid: matched, SignaturesTried: tried, SignaturesSkipped: skipped}
 	}
 	if !matched {
 		reason := ReasonSignatureMismatch
@@ -210,12 +211,13 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 			sentinel = ErrTimestampTooNew
 		}
 		ve := fail(sentinel, "")
-		ve.Reason, ve.Tolerance = "", v.tolerance
+		ve.Reason, ve.Tolerance, ve.Header = "", v.tolerance, strings.ToLower(sh.family.timestamp)
 		return Event{}, ve
 	}
 	ev := Event{ID: sh.id, SignedAt: signedAt}
 	if detail := parseEnvelope(body, &ev, owned); detail != "" {
 		ve := fail(ErrInvalidPayload, "")
+		ve.Header = ""
 		if ve.Reason == "" {
 			ve.Detail = detail
 		}
@@ -449,11 +451,7 @@ type envEntry struct {
 var envCache atomic.Pointer[envEntry]
 
 func envVerifier() (*Verifier, error) {
-	secret := os.Getenv(EnvSigningSecret)
-	name := EnvSigningSecret
-	if secret == "" {
-		secret, name = os.Getenv(EnvSecret), EnvSecret
-	}
+	secret, name := secretenv.Lookup()
 	if secret == "" {
 		return nil, fmt.Errorf("%w: set %s to the endpoint's signing secret from the Clerk Dashboard", ErrMissingSecret, EnvSigningSecret)
 	}
