@@ -28,8 +28,8 @@ const DefaultTolerance = 5 * time.Minute
 // Environment variables read by the package-level Verify, in this order.
 // The first is the name Clerk's own SDKs use.
 const (
-	EnvSigningSecret = secretenv.Primary  // "CLERK_WEBHOOK_SIGNING_SECRET"
-	EnvSecret        = secretenv.Fallback // "CLERK_WEBHOOK_SECRET"
+	EnvSigningSecret = "CLERK_WEBHOOK_SIGNING_SECRET"
+	EnvSecret        = "CLERK_WEBHOOK_SECRET"
 )
 
 // A Verifier checks Clerk webhook deliveries against one or more signing

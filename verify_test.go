@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed77920f6a/clerkwebhook/internal/secretenv"
 )
 
 // The Standard Webhooks spec's published example, recomputed with the
@@ -502,4 +504,10 @@ func checkOwnership(t *testing.T, body []byte) {
 	gotPayload, err := ev.Payload()
 	require.NoError(t, err, "the accessor failed after the caller reused its buffer")
 	assert.Equal(t, wantPayload, gotPayload)
+}
+
+// The names the package documents are the ones it reads.
+func TestEnvironmentNames(t *testing.T) {
+	assert.Equal(t, secretenv.Primary, EnvSigningSecret)
+	assert.Equal(t, secretenv.Fallback, EnvSecret)
 }

@@ -1,0 +1,156 @@
+package clerkwebhook
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// snippetImports are the packages a documentation snippet may use without
+// importing them: every snippet file gets them all, each with a blank use so
+// that an unused one is no error.
+var snippetImports = map[string]string{
+	"context":          "context.Background",
+	"encoding/json":    "json.Marshal",
+	"errors":           "errors.Is",
+	"fmt":              "fmt.Sprint",
+	"io":               "io.EOF",
+	"log":              "log.Print",
+	"log/slog":         "slog.Info",
+	"net/http":         "http.StatusOK",
+	"net/http/httptest": "httptest.NewRecorder",
+	"os":               "os.Getenv",
+	"testing":          "testing.Short",
+	"time":             "time.Second",
+	"github.com/seed77920f6a/clerkwebhook":                  "clerkwebhook.Verify",
+	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest": "clerkwebhooktest.NewSecret",
+}
+
+// A snippet is one fenced go block of a Markdown file.
+type snippet struct {
+	file string
+	line int // of the block's first line of code
+	code string
+}
+
+// docSnippets returns the go blocks of README.md and docs/*.md.
+func docSnippets(t *testing.T) []snippet {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append([]string{"README.md", "CHANGELOG.md", "SECURITY.md"}, files...)
+	var out []snippet
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		var cur *snippet
+		for n := 1; sc.Scan(); n++ {
+			line := sc.Text()
+			switch {
+			case cur == nil && strings.TrimSpace(line) == "```go":
+				cur = &snippet{file: name, line: n + 1}
+			case cur != nil && strings.TrimSpace(line) == "```":
+				out = append(out, *cur)
+				cur = nil
+			case cur != nil:
+				cur.code += line + "\n"
+			}
+		}
+		f.Close()
+		if cur != nil {
+			t.Fatalf("%s:%d: unterminated go block", name, cur.line)
+		}
+	}
+	return out
+}
+
+// TestDocSnippetsCompile builds every Go snippet of the README and docs/,
+// each in a package of its own: a snippet with top-level declarations as
+// they are, a fragment of statements as the body of a function. The
+// identifiers a fragment assumes are declared in snippetEnv. Compile errors
+// point at the Markdown lines.
+func TestDocSnippetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the snippets with the go command")
+	}
+	snippets := docSnippets(t)
+	if len(snippets) < 5 {
+		t.Fatalf("found %d go snippets; the docs have more", len(snippets))
+	}
+	root, err := os.MkdirTemp(".", "_docsnippets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	abs, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"vet"}
+	for i, s := range snippets {
+		dir := filepath.Join(root, fmt.Sprintf("s%02d", i))
+		args = append(args, "./"+filepath.ToSlash(dir))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.WriteString("package snippet\n\nimport (\n")
+		for path := range snippetImports {
+			fmt.Fprintf(&b, "\t%q\n", path)
+		}
+		b.WriteString(")\n\n")
+		for _, use := range snippetImports {
+			fmt.Fprintf(&b, "var _ = %s\n", use)
+		}
+		b.WriteString(snippetEnv)
+		topLevel := strings.HasPrefix(s.code, "func ") || strings.Contains(s.code, "\nfunc ") ||
+			strings.HasPrefix(s.code, "type ") || strings.Contains(s.code, "\ntype ")
+		if !topLevel {
+			b.WriteString("\nfunc _() {\n")
+		}
+		fmt.Fprintf(&b, "//line %s:%d\n", filepath.Join(abs, s.file), s.line)
+		b.WriteString(s.code)
+		if !topLevel {
+			b.WriteString("}\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, "snippet.go"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("go", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("documentation snippets do not compile:\n%s", out)
+	}
+	t.Logf("%d snippets compiled", len(snippets))
+}
+
+// snippetEnv declares what fragments assume: the values a reader has in
+// scope when the prose says "given a verifier", and the app's own functions
+// the examples call.
+const snippetEnv = `
+var (
+	verifier *clerkwebhook.Verifier
+	handler  *clerkwebhook.Handler
+	event    clerkwebhook.Event
+	mux      = http.NewServeMux()
+	ctx      = context.Background()
+	body     []byte
+	header   http.Header
+)
+
+func process(context.Context, clerkwebhook.Event) error { return nil }
+func upsertOrg(id, name, slug string)                  {}
+func setRole(orgID, userID, role string)               {}
+func deleteOrg(id string)                              {}
+func grant(plan string, from time.Time)                {}
+`
