@@ -15,19 +15,19 @@ import (
 // importing them: every snippet file gets them all, each with a blank use so
 // that an unused one is no error.
 var snippetImports = map[string]string{
-	"context":          "context.Background",
-	"encoding/json":    "json.Marshal",
-	"errors":           "errors.Is",
-	"fmt":              "fmt.Sprint",
-	"io":               "io.EOF",
-	"log":              "log.Print",
-	"log/slog":         "slog.Info",
-	"net/http":         "http.StatusOK",
-	"net/http/httptest": "httptest.NewRecorder",
-	"os":               "os.Getenv",
-	"testing":          "testing.Short",
-	"time":             "time.Second",
-	"github.com/seed77920f6a/clerkwebhook":                  "clerkwebhook.Verify",
+	"context":                              "context.Background",
+	"encoding/json":                        "json.Marshal",
+	"errors":                               "errors.Is",
+	"fmt":                                  "fmt.Sprint",
+	"io":                                   "io.EOF",
+	"log":                                  "log.Print",
+	"log/slog":                             "slog.Info",
+	"net/http":                             "http.StatusOK",
+	"net/http/httptest":                    "httptest.NewRecorder",
+	"os":                                   "os.Getenv",
+	"testing":                              "testing.Short",
+	"time":                                 "time.Second",
+	"github.com/seed77920f6a/clerkwebhook": "clerkwebhook.Verify",
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest": "clerkwebhooktest.NewSecret",
 }
 
