@@ -202,6 +202,9 @@ type memDone struct {
 // Claim implements Deduplicator. A claim in progress whose lease has ended
 // is taken over.
 func (m *MemoryDeduplicator) Claim(ctx context.Context, id string) (ClaimState, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err // the request is gone: claim nothing
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.expire()
@@ -219,7 +222,8 @@ func (m *MemoryDeduplicator) Claim(ctx context.Context, id string) (ClaimState, 
 }
 
 // Complete implements Deduplicator. It returns ErrLeaseExpired, and changes
-// nothing, when another delivery has taken the claim over.
+// nothing, when the caller holds no claim on id: another delivery took it
+// over, or nobody claimed it.
 func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,7 +231,7 @@ func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
 	if ok && e.done {
 		return nil
 	}
-	if ok && e.owner != ClaimToken(ctx) {
+	if !ok || e.owner != ClaimToken(ctx) {
 		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
 	}
 	exp := m.now().Add(m.ttl)

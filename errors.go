@@ -81,8 +81,9 @@ var (
 	// Deduplicator right now. Answered 409, so the sender retries later.
 	ErrInProgress = errors.New("clerkwebhook: message already in progress")
 	// ErrLeaseExpired is returned by a Deduplicator's Complete or Release
-	// when the caller's claim outlived its lease and another delivery of
-	// the message took it over: the call changed nothing.
+	// when the caller does not hold the claim: it outlived its lease and
+	// another delivery of the message took it over (or nobody claimed the
+	// message). The call changed nothing.
 	ErrLeaseExpired = errors.New("clerkwebhook: claim lease expired and taken over")
 	// ErrDeduplicator means the Deduplicator failed; the error also wraps
 	// the store's error. Answered 500, so the sender retries.
