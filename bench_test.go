@@ -2,18 +2,31 @@ package clerkwebhook
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
+
+// Every benchmark of the package, each against a baseline measured in the
+// same run: Verify against the bare HMAC and the reference library, the
+// envelope scan against json.Valid, the User accessor against
+// encoding/json, and the Handler under load on a loopback server against a
+// handler that only reads the body. First, the bodies they run on.
 
 // largeBody returns a user.created delivery of about size bytes: the small
 // fixture, compact, with its public_metadata grown, as an app storing a large profile
@@ -159,4 +172,149 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+}
+
+func BenchmarkScan(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"small", compactFixture(b, "user.created.json")}, {"large", largeBody(b, 300<<10)}} {
+		b.Run(c.name+"/parseEnvelope", func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for i := 0; i < b.N; i++ {
+				var ev Event
+				if r := parseEnvelope(c.body, &ev, false); r != "" {
+					b.Fatal(r)
+				}
+			}
+		})
+		b.Run(c.name+"/json.Valid", func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for i := 0; i < b.N; i++ {
+				if !json.Valid(c.body) {
+					b.Fatal()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUserDecode compares the User accessor with encoding/json into the
+// same struct: the accessor should add nothing but its type check.
+func BenchmarkUserDecode(b *testing.B) {
+	body := compactFixture(b, "user.created.json")
+	var ev Event
+	if r := parseEnvelope(body, &ev, false); r != "" {
+		b.Fatal(r)
+	}
+	b.Run("Event.User", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(ev.Data)))
+		for i := 0; i < b.N; i++ {
+			if _, err := ev.User(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(ev.Data)))
+		for i := 0; i < b.N; i++ {
+			var u User
+			if err := json.Unmarshal(ev.Data, &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkHandlerLoad drives a loopback server with many concurrent
+// clients, each request a distinct reference-signed user.created delivery.
+// "handler" is the Handler with a no-op callback; "bare" only reads the body,
+// so the difference is what verification and dispatch cost under load.
+func BenchmarkHandlerLoad(b *testing.B) {
+	const pool = 4096
+	body := readFixture(b, "user.created.json")
+	deliveries := make([]delivery, pool)
+	for i := range deliveries {
+		deliveries[i] = newDelivery(b, testSecret, fmt.Sprintf("msg_load_%06d", i), testNow, body)
+	}
+
+	h := NewHandler(testVerifier(b), WithErrorHandler(func(_ *http.Request, err error) { b.Error(err) }))
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+
+	for _, bc := range []struct {
+		name    string
+		handler http.Handler
+	}{
+		{"handler", h},
+		{"bare", bare},
+	} {
+		b.Run(bc.name, func(b *testing.B) { runLoad(b, bc.handler, deliveries) })
+	}
+}
+
+func runLoad(b *testing.B, h http.Handler, deliveries []delivery) {
+	const parallelism = 16
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	clients := parallelism * runtime.GOMAXPROCS(0)
+	tr := &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	var next atomic.Int64
+	var mu sync.Mutex
+	latencies := make([]time.Duration, 0, b.N)
+
+	b.SetParallelism(parallelism)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 256)
+		for pb.Next() {
+			d := deliveries[int(next.Add(1)-1)%len(deliveries)]
+			req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(d.body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			req.Header = d.header.Clone()
+			req.Header.Set("Content-Type", "application/json")
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			local = append(local, time.Since(t0))
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+		mu.Lock()
+		latencies = append(latencies, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+
+	if len(latencies) == 0 {
+		return
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	p99 := latencies[(len(latencies)*99+99)/100-1]
+	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
 }

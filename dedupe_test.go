@@ -1,8 +1,8 @@
 package clerkwebhook
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +15,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// Deduplication: the MemoryDeduplicator's states, ttl, lease, bound and
+// behaviour under concurrency; then deduplication through the Handler (each
+// delivery on a recorder): duplicates, concurrent deliveries of one message,
+// retries after every kind of failure, distinct messages, and a failing
+// Deduplicator.
 
 // fakeClock is a movable clock for memoryDedup's now field.
 type fakeClock struct {
@@ -341,6 +347,8 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 	}
 }
 
+// --- Deduplication through the Handler ---
+
 // dedupHandler is a Handler with a memory deduplicator (on a fake clock, with
 // the given lease) whose user.created callback is fn.
 func dedupHandler(t *testing.T, lease time.Duration, log *errorLog, fn Callback) (*Handler, *fakeClock) {
@@ -356,10 +364,7 @@ func dedupHandler(t *testing.T, lease time.Duration, log *errorLog, fn Callback)
 // however it ended.
 func serveAsync(t *testing.T, h http.Handler, id string, body []byte) (*httptest.ResponseRecorder, <-chan struct{}) {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
-	for k, v := range signed(t, testSecret, id, testNow, body) {
-		r.Header[k] = v
-	}
+	r := newDelivery(t, testSecret, id, testNow, body).incoming()
 	rec := httptest.NewRecorder()
 	ended := make(chan struct{})
 	go func() {
@@ -367,6 +372,173 @@ func serveAsync(t *testing.T, h http.Handler, id string, body []byte) (*httptest
 		h.ServeHTTP(rec, r)
 	}()
 	return rec, ended
+}
+
+func TestHandlerDedupSequentialDuplicate(t *testing.T) {
+	var runs atomic.Int32
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error { runs.Add(1); return nil })
+	d := newDelivery(t, testSecret, "msg_dup", testNow, readFixture(t, "user.created.json"))
+
+	for i := 0; i < 3; i++ {
+		rec := record(h, d)
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, wantOK, rec.Body.String())
+	}
+	// A retry is signed again at a later time, with the same id.
+	retry := newDelivery(t, testSecret, "msg_dup", testNow.Add(time.Minute), d.body)
+	assert.Equal(t, http.StatusOK, record(h, retry).Code)
+	assert.Equal(t, int32(1), runs.Load(), "a duplicate ran the callback again")
+	assert.Empty(t, log.all())
+}
+
+// Concurrent deliveries of one message, each served on its own goroutine as
+// net/http would: the callback runs once, the others are answered 200 or 409.
+func TestHandlerDedupConcurrentDuplicates(t *testing.T) {
+	const n = 20
+	var runs atomic.Int32
+	othersAnswered := make(chan struct{})
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		runs.Add(1)
+		// Hold the message until every other delivery has been answered;
+		// without deduplication all would be in here and time out.
+		select {
+		case <-othersAnswered:
+		case <-time.After(3 * time.Second):
+		}
+		return nil
+	})
+	d := newDelivery(t, testSecret, "msg_concurrent", testNow, readFixture(t, "user.created.json"))
+
+	start := make(chan struct{})
+	var answered atomic.Int32
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses <- record(h, d).Code
+			if answered.Add(1) == n-1 {
+				close(othersAnswered)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	assert.Equal(t, int32(1), runs.Load(), "concurrent deliveries of one message ran the callback more than once")
+	assert.Equal(t, n, count[http.StatusOK]+count[http.StatusConflict], "statuses other than 200 and 409: %v", count)
+	assert.GreaterOrEqual(t, count[http.StatusOK], 1, "statuses: %v", count)
+	t.Logf("statuses: %v", count)
+
+	for _, err := range log.all() {
+		assert.Contains(t, err.Error(), "msg_concurrent")
+		assert.ErrorIs(t, err, ErrInProgress)
+		assert.Contains(t, err.Error(), "msg_concurrent")
+	}
+
+	// Once done, a further delivery is a plain duplicate.
+	assert.Equal(t, http.StatusOK, record(h, d).Code)
+	assert.Equal(t, int32(1), runs.Load())
+}
+
+// The 409 answer has its own fixed text.
+func TestHandlerDedupInProgressAnswer(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		close(entered)
+		<-release
+		return nil
+	})
+	body := readFixture(t, "user.created.json")
+	first, ended := serveAsync(t, h, "msg_inflight", body)
+	<-entered
+	rec := recordDelivery(t, h, "msg_inflight", body)
+	close(release)
+	assert.Equal(t, http.StatusConflict, rec.Code)
+	assert.Equal(t, wantInFlight, rec.Body.String())
+	assertNoDetail(t, rec.Body.String())
+	<-ended
+	assert.Equal(t, http.StatusOK, first.Code)
+	require.Len(t, log.all(), 1)
+	assert.Contains(t, log.all()[0].Error(), "msg_inflight")
+}
+
+func TestHandlerDedupRetryAfterFailure(t *testing.T) {
+	var runs atomic.Int32
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		if runs.Add(1) == 1 {
+			return errCallback
+		}
+		return nil
+	})
+	d := newDelivery(t, testSecret, "msg_retry", testNow, readFixture(t, "user.created.json"))
+
+	rec := record(h, d)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Equal(t, wantServerError, rec.Body.String())
+	rec = record(h, d)
+	assert.Equal(t, http.StatusOK, rec.Code, "the retry of a failed message was not run")
+	assert.Equal(t, int32(2), runs.Load())
+	rec = record(h, d)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, int32(2), runs.Load(), "a succeeded message ran again")
+
+	reported := log.all()
+	require.Len(t, reported, 1)
+	assert.ErrorIs(t, reported[0], errCallback)
+}
+
+// A callback that panics is also released, so the retry runs.
+func TestHandlerDedupRetryAfterPanic(t *testing.T) {
+	var runs atomic.Int32
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		if runs.Add(1) == 1 {
+			panic("first attempt explodes")
+		}
+		return nil
+	})
+	d := newDelivery(t, testSecret, "msg_panic_retry", testNow, readFixture(t, "user.created.json"))
+	assert.Equal(t, http.StatusInternalServerError, record(h, d).Code)
+	assert.Equal(t, http.StatusOK, record(h, d).Code, "the retry of a panicked message was not run")
+	assert.Equal(t, int32(2), runs.Load())
+}
+
+// A callback that aborts the response with http.ErrAbortHandler (the
+// standard way to cut a reply short) makes Svix see a broken connection and
+// retry. The retry must run the callback: the claim of the aborted attempt
+// must not block the message.
+func TestHandlerDedupRetryAfterAbortHandler(t *testing.T) {
+	var runs atomic.Int32
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
+		if runs.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+		return nil
+	})
+	d := newDelivery(t, testSecret, "msg_abort_retry", testNow, readFixture(t, "user.created.json"))
+
+	// net/http cuts the connection when a handler panics with
+	// http.ErrAbortHandler, so the Handler must let exactly that value through.
+	require.PanicsWithValue(t, http.ErrAbortHandler, func() { record(h, d) },
+		"an aborted handler gives the client a broken response")
+
+	rec := record(h, d)
+	assert.Equal(t, http.StatusOK, rec.Code, "the retry after an aborted attempt was answered %d %q", rec.Code, rec.Body.String())
+	assert.Equal(t, int32(2), runs.Load(), "the retry after an aborted attempt did not run the callback")
 }
 
 // A callback that leaves through runtime.Goexit (t.FailNow does) releases its
@@ -429,4 +601,133 @@ func TestHandlerDedupCallbackOutlivesLease(t *testing.T) {
 	require.Len(t, reported, 2, "the 409 and the late callback error")
 	assert.ErrorIs(t, reported[0], ErrInProgress)
 	assert.ErrorIs(t, reported[1], ErrCallback)
+}
+
+func TestHandlerDedupDistinctIDs(t *testing.T) {
+	var mu sync.Mutex
+	runs := map[string]int{}
+	log := &errorLog{}
+	h, _ := dedupHandler(t, DefaultLease, log, func(_ context.Context, e Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[e.ID]++
+		return nil
+	})
+	body := readFixture(t, "user.created.json")
+	ids := []string{"msg_a", "msg_b", "msg_c"}
+	for round := 0; round < 2; round++ {
+		for _, id := range ids {
+			assert.Equal(t, http.StatusOK, recordDelivery(t, h, id, body).Code)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"msg_a": 1, "msg_b": 1, "msg_c": 1}, runs)
+}
+
+// Distinct messages are not serialised by one another: two can be in
+// their callbacks at the same time.
+func TestHandlerDedupDistinctIDsConcurrent(t *testing.T) {
+	var inside atomic.Int32
+	bothInside := make(chan struct{})
+	h, _ := dedupHandler(t, DefaultLease, &errorLog{}, func(context.Context, Event) error {
+		if inside.Add(1) == 2 {
+			close(bothInside)
+		}
+		select {
+		case <-bothInside:
+			return nil
+		case <-time.After(3 * time.Second):
+			return errors.New("the other message never started")
+		}
+	})
+	body := readFixture(t, "user.created.json")
+	x, xEnded := serveAsync(t, h, "msg_x", body)
+	y, yEnded := serveAsync(t, h, "msg_y", body)
+	<-xEnded
+	<-yEnded
+	assert.Equal(t, http.StatusOK, x.Code)
+	assert.Equal(t, http.StatusOK, y.Code)
+}
+
+// faultyDedup wraps a Deduplicator and fails the calls it is told to.
+type faultyDedup struct {
+	Deduplicator
+	claimErr, completeErr, releaseErr error
+}
+
+func (f faultyDedup) Claim(ctx context.Context, id string) (ClaimState, error) {
+	if f.claimErr != nil {
+		return 0, f.claimErr
+	}
+	return f.Deduplicator.Claim(ctx, id)
+}
+
+func (f faultyDedup) Complete(ctx context.Context, id string) error {
+	if f.completeErr != nil {
+		return f.completeErr
+	}
+	return f.Deduplicator.Complete(ctx, id)
+}
+
+func (f faultyDedup) Release(ctx context.Context, id string) error {
+	if f.releaseErr != nil {
+		return f.releaseErr
+	}
+	return f.Deduplicator.Release(ctx, id)
+}
+
+func TestHandlerDedupStoreErrors(t *testing.T) {
+	errStore := errors.New("dedup store unreachable")
+	for _, tc := range []struct {
+		name       string
+		dedup      faultyDedup
+		callback   func(c *recorder) func(context.Context, Event) error
+		wantStatus int
+		wantCalls  int
+		wantErrs   []error // what each reported error wraps, in order
+	}{
+		{
+			name:       "claim fails: not processed, retried",
+			dedup:      faultyDedup{claimErr: errStore},
+			callback:   func(c *recorder) func(context.Context, Event) error { return c.ok },
+			wantStatus: http.StatusInternalServerError, wantCalls: 0, wantErrs: []error{errStore},
+		},
+		{
+			name:       "complete fails: the work is done, 200",
+			dedup:      faultyDedup{completeErr: errStore},
+			callback:   func(c *recorder) func(context.Context, Event) error { return c.ok },
+			wantStatus: http.StatusOK, wantCalls: 1, wantErrs: []error{errStore},
+		},
+		{
+			name:     "release fails after a callback error",
+			dedup:    faultyDedup{releaseErr: errStore},
+			callback: func(c *recorder) func(context.Context, Event) error { return c.fail },
+			// Two reports, each wrapping one sentinel: the release first.
+			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errStore, errCallback},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := &recorder{}
+			log := &errorLog{}
+			tc.dedup.Deduplicator = NewMemoryDeduplicator(0)
+			h := NewHandler(testVerifier(t), WithDeduplicator(tc.dedup), WithErrorHandler(log.report))
+			h.On(UserCreated, tc.callback(calls))
+			rec := recordDelivery(t, h, "msg_store", readFixture(t, "user.created.json"))
+			assert.Equal(t, tc.wantStatus, rec.Code)
+			assertNoDetail(t, rec.Body.String())
+			assert.NotContains(t, rec.Body.String(), "unreachable")
+			assert.Len(t, calls.seen(), tc.wantCalls)
+			reported := log.all()
+			require.Len(t, reported, len(tc.wantErrs))
+			for i, want := range tc.wantErrs {
+				assert.ErrorIs(t, reported[i], want)
+				assertOneSentinel(t, reported[i])
+				assert.Contains(t, reported[i].Error(), "msg_store")
+				if want == errStore {
+					assert.ErrorIs(t, reported[i], ErrDeduplicator)
+				}
+			}
+		})
+	}
 }

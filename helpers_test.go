@@ -1,16 +1,27 @@
 package clerkwebhook
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// What several test files share: the test secrets and clock, signing and
+// checking with the reference library, the fixtures, and the pieces the
+// Handler tests (handler, dedupe, wire and bench) build on.
 
 // Test secrets. They are test values, not anyone's real secret.
 const (
@@ -84,3 +95,120 @@ func mustVerifier(tb testing.TB, secret string, opts ...Option) *Verifier {
 // fixtureDir holds one realistic payload per event type. It lives in an
 // internal package that embeds it for the test kit and the command.
 const fixtureDir = "internal/fixtures/events"
+
+// testVerifier is the verifier the Handler and VerifyRequest tests use: the
+// test secret and a clock fixed at testNow, with extra options.
+func testVerifier(tb testing.TB, opts ...Option) *Verifier {
+	tb.Helper()
+	return mustVerifier(tb, testSecret, append([]Option{WithClock(fixedClock(testNow))}, opts...)...)
+}
+
+// --- The Handler: its answers, deliveries, callbacks and error reports ---
+
+// The fixed response texts, spelled out here rather than taken from the
+// package's constants, so that a change to the wire contract fails a test.
+const (
+	wantOK          = "ok\n"
+	wantBadRequest  = "invalid webhook\n"
+	wantMethod      = "method not allowed\n"
+	wantTooLarge    = "payload too large\n"
+	wantInFlight    = "already in progress\n"
+	wantServerError = "internal error\n"
+)
+
+// assertNoDetail fails if a response body tells the caller more than the
+// status: no error text, no message id, no secret.
+func assertNoDetail(t *testing.T, body string) {
+	t.Helper()
+	for _, leak := range []string{"clerkwebhook", "signature", "timestamp", "header", "msg_", "callback", "panic", "database", "limit", "whsec"} {
+		assert.NotContains(t, strings.ToLower(body), leak, "response body reveals detail")
+	}
+	assertNoSecretIn(t, body, testSecret)
+}
+
+// delivery is one signed Clerk delivery.
+type delivery struct {
+	body   []byte
+	header http.Header
+}
+
+// newDelivery signs body as message id at time at, with the reference library.
+func newDelivery(tb testing.TB, secret, id string, at time.Time, body []byte) delivery {
+	tb.Helper()
+	return delivery{body: body, header: signed(tb, secret, id, at, body)}
+}
+
+// incoming returns d as net/http hands it to a handler: a POST with a
+// Content-Length, sent as Clerk sends it.
+func (d delivery) incoming() *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(d.body))
+	for k, v := range d.header {
+		r.Header[k] = append([]string(nil), v...)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+// record serves d with h on a recorder. It needs no testing.T, so that
+// concurrent tests can call it from their goroutines.
+func record(h http.Handler, d delivery) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, d.incoming())
+	return rec
+}
+
+// recordDelivery runs one delivery of body, signed as message id at testNow
+// with the test secret, through h with a recorder.
+func recordDelivery(t *testing.T, h http.Handler, id string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	return record(h, newDelivery(t, testSecret, id, testNow, body))
+}
+
+// errCallback is what failing callbacks return; its text must never reach
+// the response body.
+var errCallback = errors.New("callback failed: database unreachable at db.internal:5432")
+
+// recorder is a set of callbacks that record the events they receive.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (c *recorder) record(e Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, e)
+}
+
+func (c *recorder) seen() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Event(nil), c.events...)
+}
+
+func (c *recorder) ok(_ context.Context, e Event) error { c.record(e); return nil }
+
+func (c *recorder) fail(_ context.Context, e Event) error { c.record(e); return errCallback }
+
+func (c *recorder) panics(_ context.Context, e Event) error {
+	c.record(e)
+	panic("callback exploded")
+}
+
+// errorLog collects what a Handler reports through WithErrorHandler.
+type errorLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errorLog) report(_ *http.Request, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+func (l *errorLog) all() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]error(nil), l.errs...)
+}

@@ -383,32 +383,3 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
-
-// BenchmarkUserDecode compares the User accessor with encoding/json into the
-// same struct: the accessor should add nothing but its type check.
-func BenchmarkUserDecode(b *testing.B) {
-	body := compactFixture(b, "user.created.json")
-	var ev Event
-	if r := parseEnvelope(body, &ev, false); r != "" {
-		b.Fatal(r)
-	}
-	b.Run("Event.User", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(ev.Data)))
-		for i := 0; i < b.N; i++ {
-			if _, err := ev.User(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(ev.Data)))
-		for i := 0; i < b.N; i++ {
-			var u User
-			if err := json.Unmarshal(ev.Data, &u); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}

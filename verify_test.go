@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,10 @@ import (
 
 	"github.com/seed77920f6a/clerkwebhook/internal/secretenv"
 )
+
+// The Verifier: the signature, the clock and the envelope (Verify), the
+// options and their failure modes, concurrency, allocations and a fuzz
+// target; then VerifyRequest, which reads the body off an *http.Request.
 
 // The Standard Webhooks spec's published example, recomputed with the
 // reference library in the fact sheet. It pins the signed-content format
@@ -510,4 +516,118 @@ func checkOwnership(t *testing.T, body []byte) {
 func TestEnvironmentNames(t *testing.T) {
 	assert.Equal(t, secretenv.Primary, EnvSigningSecret)
 	assert.Equal(t, secretenv.Fallback, EnvSecret)
+}
+
+// --- VerifyRequest ---
+
+// VerifyRequest puts the body back: code after it reads the same bytes.
+func TestVerifyRequestRestoresBody(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	v := testVerifier(t)
+	for _, tc := range []struct {
+		name    string
+		secret  string
+		chunked bool
+		wantErr error
+	}{
+		{"verified", testSecret, false, nil},
+		{"verified, chunked", testSecret, true, nil},
+		{"rejected", otherSecret, false, ErrNoMatchingSignature},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var src io.Reader = bytes.NewReader(body)
+			if tc.chunked {
+				src = struct{ io.Reader }{src}
+			}
+			r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", src)
+			if tc.chunked {
+				// As net/http hands on a chunked body: no Content-Length.
+				r.ContentLength = -1
+				r.TransferEncoding = []string{"chunked"}
+			}
+			for k, vals := range signed(t, tc.secret, "msg_restore", testNow, body) {
+				r.Header[k] = vals
+			}
+			_, err := v.VerifyRequest(r)
+			again, rerr := io.ReadAll(r.Body)
+			if rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.wantErr)
+			}
+			assert.Equal(t, body, again, "the body read after VerifyRequest differs")
+		})
+	}
+}
+
+func TestVerifyRequestNoBody(t *testing.T) {
+	v := testVerifier(t)
+	for _, tc := range []struct {
+		name string
+		body io.ReadCloser
+	}{
+		{"nil Body", nil},
+		{"http.NoBody", http.NoBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Signed over the empty body: the signature holds, and the empty
+			// body is then not an event.
+			r := &http.Request{Method: http.MethodPost, Header: signed(t, testSecret, "msg_empty", testNow, nil), Body: tc.body}
+			_, err := v.VerifyRequest(r)
+			require.ErrorIs(t, err, ErrInvalidPayload)
+			var ve *VerificationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.SignatureValid)
+
+			r = &http.Request{Method: http.MethodPost, Header: http.Header{}, Body: tc.body}
+			_, err = v.VerifyRequest(r)
+			assert.ErrorIs(t, err, ErrMissingHeader)
+
+			// A signature over a non-empty body does not match no body.
+			r = &http.Request{Method: http.MethodPost, Header: signed(t, testSecret, "msg_empty", testNow, []byte(`{}`)), Body: tc.body}
+			_, err = v.VerifyRequest(r)
+			assert.ErrorIs(t, err, ErrNoMatchingSignature)
+		})
+	}
+}
+
+// An empty body gets its own reason through VerifyRequest too: a middleware
+// that read r.Body first leaves the verifier nothing.
+func TestVerifyRequestEmptyBody(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	r, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	require.NoError(t, err)
+	r.Header = signed(t, testSecret, "msg_consumed", testNow, body)
+	_, _ = io.ReadAll(r.Body) // what a body-parsing middleware does
+	_, err = mustVerifier(t, testSecret, WithClock(fixedClock(testNow))).VerifyRequest(r)
+	var ve *VerificationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, ReasonEmptyBody, ve.Reason)
+	assert.Contains(t, err.Error(), "the body is empty (0 bytes); something consumed it before verification")
+}
+
+// VerifyRequest stops at the limit even with no Content-Length.
+func TestVerifyRequestTooLarge(t *testing.T) {
+	const limit = 1024
+	v := testVerifier(t, WithMaxBodyBytes(limit))
+	header := signed(t, testSecret, "msg_big", testNow, []byte("x"))
+
+	src := newEndless(1 << 40)
+	r := &http.Request{Method: http.MethodPost, Header: header, Body: src, ContentLength: -1}
+	_, err := v.VerifyRequest(r)
+	require.ErrorIs(t, err, ErrBodyTooLarge)
+	assert.LessOrEqual(t, src.produced.Load(), int64(limit+1))
+
+	src = newEndless(1 << 40)
+	r = &http.Request{Method: http.MethodPost, Header: header, Body: src, ContentLength: limit + 1}
+	_, err = v.VerifyRequest(r)
+	require.ErrorIs(t, err, ErrBodyTooLarge)
+	assert.Zero(t, src.produced.Load(), "read although Content-Length was over the limit")
+
+	var nilVerifier *Verifier
+	_, err = nilVerifier.VerifyRequest(r)
+	assert.ErrorIs(t, err, ErrMissingSecret)
 }
