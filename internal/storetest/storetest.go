@@ -1,0 +1,472 @@
+// Package storetest runs a shared Deduplicator the way production does, for
+// the store modules' tests: several replicas (Handlers in this process, or
+// whole processes), deliveries that arrive concurrently and are retried like
+// Svix retries them, a replica killed mid-callback, and a count of how often
+// each message's callback ran. Deliveries are signed by the Standard
+// Webhooks reference library, never by the code under test.
+package storetest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/fixtures"
+)
+
+// Secret signs every delivery of these tests. It is a test value.
+const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// Service returns the value of the environment variable that names a test
+// server, set by scripts/with-services. Without it the test is skipped,
+// naming the variable and the script, unless CLERKWEBHOOK_REQUIRE_SERVICES=1
+// (as in CI), where a missing server is a failure.
+func Service(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v != "" {
+		return v
+	}
+	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
+	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// A Delivery is one signed message, ready to POST.
+type Delivery struct {
+	ID     string
+	Body   []byte
+	Header http.Header
+}
+
+// Deliveries returns n distinct user.created messages, each signed now by
+// the reference library.
+func Deliveries(t testing.TB, n int) []Delivery {
+	t.Helper()
+	body, ok := fixtures.Get(string(clerkwebhook.UserCreated))
+	if !ok {
+		t.Fatal("no user.created fixture")
+	}
+	wh, err := standardwebhooks.NewWebhook(Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("msg_%d_", time.Now().UnixNano())
+	out := make([]Delivery, n)
+	for i := range out {
+		id := prefix + strconv.Itoa(i)
+		now := time.Now()
+		sig, err := wh.Sign(id, now, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{}
+		h.Set("svix-id", id)
+		h.Set("svix-timestamp", strconv.FormatInt(now.Unix(), 10))
+		h.Set("svix-signature", sig)
+		out[i] = Delivery{ID: id, Body: body, Header: h}
+	}
+	return out
+}
+
+// Runs counts how often each message's callback ran to completion.
+type Runs struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Add records one run of message id.
+func (r *Runs) Add(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int{}
+	}
+	r.n[id]++
+}
+
+// Of returns how often message id ran.
+func (r *Runs) Of(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[id]
+}
+
+// ExactlyOnce fails the test for every message that did not run exactly once.
+func (r *Runs) ExactlyOnce(t testing.TB, ds []Delivery) {
+	t.Helper()
+	wrong := 0
+	for _, d := range ds {
+		if n := r.Of(d.ID); n != 1 {
+			wrong++
+			if wrong <= 10 {
+				t.Errorf("message %s ran %d times, want 1", d.ID, n)
+			}
+		}
+	}
+	if wrong > 10 {
+		t.Errorf("... and %d more messages did not run exactly once", wrong-10)
+	}
+}
+
+// Replicas starts n Handlers, each on its own loopback server with the
+// Deduplicator newDedup returns for it (give each its own pool or client),
+// whose user.created callback records a run after a short random pause, so
+// that concurrent deliveries overlap. It returns the servers' URLs.
+func Replicas(t testing.TB, n int, runs *Runs, newDedup func(t testing.TB, replica int) clerkwebhook.Deduplicator) []string {
+	t.Helper()
+	urls := make([]string, n)
+	for i := range urls {
+		v, err := clerkwebhook.NewVerifier(Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(newDedup(t, i)),
+			clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+		h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
+			time.Sleep(time.Duration(rand.Intn(20)) * time.Millisecond)
+			runs.Add(e.ID)
+			return nil
+		})
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		urls[i] = srv.URL
+	}
+	return urls
+}
+
+// Outcome counts the answers a DeliverAll run got.
+type Outcome struct {
+	mu       sync.Mutex
+	Statuses map[int]int // every answer, retries included
+	Failed   int         // transport errors
+}
+
+func (o *Outcome) add(status int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.Statuses == nil {
+		o.Statuses = map[int]int{}
+	}
+	if status == 0 {
+		o.Failed++
+		return
+	}
+	o.Statuses[status]++
+}
+
+// DeliverAll sends every delivery copies times at once, each copy to a
+// replica chosen at random, and retries each copy (to another random
+// replica) until it is answered 200, as Svix does, within the deadline.
+func DeliverAll(t testing.TB, urls []string, ds []Delivery, copies int, deadline time.Duration) *Outcome {
+	t.Helper()
+	out := &Outcome{}
+	client := &http.Client{Timeout: 10 * time.Second}
+	stop := time.Now().Add(deadline)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ds)*copies)
+	for _, d := range ds {
+		for c := 0; c < copies; c++ {
+			wg.Add(1)
+			go func(d Delivery) {
+				defer wg.Done()
+				for {
+					status := Post(client, urls[rand.Intn(len(urls))], d)
+					out.add(status)
+					if status == http.StatusOK {
+						return
+					}
+					if time.Now().After(stop) {
+						errs <- fmt.Errorf("message %s not acknowledged within %v (last status %d)", d.ID, deadline, status)
+						return
+					}
+					time.Sleep(time.Duration(5+rand.Intn(20)) * time.Millisecond)
+				}
+			}(d)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	return out
+}
+
+// Post sends d once and returns the status, or 0 on a transport error.
+func Post(client *http.Client, url string, d Delivery) int {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(d.Body))
+	if err != nil {
+		return 0
+	}
+	for k, v := range d.Header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Environment of a replica process.
+const (
+	envReplica = "CLERKWEBHOOK_REPLICA"       // set in a replica process
+	envBlock   = "CLERKWEBHOOK_REPLICA_BLOCK" // a message id whose callback never returns
+)
+
+// IsReplica reports whether this process was started by StartProcess as a
+// replica. A store's TestMain calls ServeReplica when it is.
+func IsReplica() bool { return os.Getenv(envReplica) != "" }
+
+// ServeReplica is the whole life of a replica process: a Handler with the
+// Deduplicator newDedup builds (from the environment the parent passed),
+// served on a loopback port it prints ("addr host:port"), and a user.created
+// callback that prints "ran <id>" when it has run, or "blocked <id>" and
+// never returns for the message named by the parent. It serves until it
+// is killed.
+func ServeReplica(newDedup func() (clerkwebhook.Deduplicator, error)) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "replica:", err)
+		os.Exit(3)
+	}
+	d, err := newDedup()
+	if err != nil {
+		fail(err)
+	}
+	v, err := clerkwebhook.NewVerifier(Secret)
+	if err != nil {
+		fail(err)
+	}
+	var out sync.Mutex
+	say := func(format string, a ...any) {
+		out.Lock()
+		defer out.Unlock()
+		fmt.Fprintf(os.Stdout, format+"\n", a...)
+	}
+	block := os.Getenv(envBlock)
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(d),
+		clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
+		if e.ID == block {
+			say("blocked %s", e.ID)
+			select {} // until the parent kills this process
+		}
+		time.Sleep(time.Duration(rand.Intn(20)) * time.Millisecond)
+		say("ran %s", e.ID)
+		return nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	say("addr %s", ln.Addr())
+	fail((&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln))
+}
+
+// A Process is a replica running in its own OS process.
+type Process struct {
+	URL     string
+	cmd     *exec.Cmd
+	blocked chan string
+}
+
+// StartProcess starts this test binary again as a replica (its TestMain
+// must call ServeReplica when IsReplica), with env added to its
+// environment, and records the runs it prints into runs. block names a
+// message whose callback never returns in that replica ("" for none). The
+// process is killed when the test ends.
+func StartProcess(t testing.TB, runs *Runs, block string, env ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), envReplica+"=1", envBlock+"="+block), env...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	p := &Process{cmd: cmd, blocked: make(chan string, 16)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			word, rest, _ := strings.Cut(sc.Text(), " ")
+			switch word {
+			case "addr":
+				addr <- rest
+			case "ran":
+				runs.Add(rest)
+			case "blocked":
+				p.blocked <- rest
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		p.URL = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatal("the replica process did not start within 30s")
+	}
+	return p
+}
+
+// Blocked waits until the replica's callback has started on the blocking
+// message, and returns its id.
+func (p *Process) Blocked(t testing.TB, within time.Duration) string {
+	t.Helper()
+	select {
+	case id := <-p.blocked:
+		return id
+	case <-time.After(within):
+		t.Fatalf("the replica did not start the blocking callback within %v", within)
+		return ""
+	}
+}
+
+// Kill ends the replica with SIGKILL, as a crash or an OOM kill would.
+func (p *Process) Kill(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+}
+
+// Messages and Copies size the replica scenarios: every message is
+// delivered Copies times at once.
+const (
+	Messages = 120
+	Copies   = 5
+)
+
+// TestReplicas runs three in-process replicas, each a Handler with its own
+// Deduplicator from newDedup (its own pool or client on the shared store),
+// and delivers Messages messages Copies times each, concurrently, across
+// them: every callback must run exactly once.
+func TestReplicas(t *testing.T, newDedup func(t testing.TB, replica int) clerkwebhook.Deduplicator) {
+	runs := &Runs{}
+	urls := Replicas(t, 3, runs, newDedup)
+	ds := Deliveries(t, Messages)
+	out := DeliverAll(t, urls, ds, Copies, time.Minute)
+	runs.ExactlyOnce(t, ds)
+	t.Logf("%d messages x %d copies over 3 replicas: answers %v, transport errors %d", len(ds), Copies, out.Statuses, out.Failed)
+}
+
+// TestProcessReplicas is TestReplicas with the replicas as three separate
+// OS processes (this test binary, started again; its TestMain must call
+// ServeReplica), each given env to find the shared store.
+func TestProcessReplicas(t *testing.T, env ...string) {
+	runs := &Runs{}
+	var urls []string
+	for i := 0; i < 3; i++ {
+		urls = append(urls, StartProcess(t, runs, "", env...).URL)
+	}
+	ds := Deliveries(t, Messages)
+	out := DeliverAll(t, urls, ds, Copies, time.Minute)
+	// A replica prints "ran" before its Handler answers 200, and the pipe
+	// is read concurrently: wait for the last lines.
+	waitForRuns(runs, ds, 5*time.Second)
+	runs.ExactlyOnce(t, ds)
+	t.Logf("%d messages x %d copies over 3 processes: answers %v, transport errors %d", len(ds), Copies, out.Statuses, out.Failed)
+}
+
+func waitForRuns(runs *Runs, ds []Delivery, within time.Duration) {
+	stop := time.Now().Add(within)
+	for time.Now().Before(stop) {
+		all := true
+		for _, d := range ds {
+			if runs.Of(d.ID) == 0 {
+				all = false
+				break
+			}
+		}
+		if all {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestKilledReplica kills a replica process with SIGKILL in the middle of a
+// callback: the message must be processed by another replica once the
+// claim's lease ends, and only once. The replicas' store must be built with
+// the given lease (pass it through env).
+func TestKilledReplica(t *testing.T, lease time.Duration, env ...string) {
+	runs := &Runs{}
+	ds := Deliveries(t, 1)
+	d := ds[0]
+	victim := StartProcess(t, runs, d.ID, env...)
+	survivor := StartProcess(t, runs, "", env...)
+	client := &http.Client{Timeout: time.Minute}
+
+	answered := make(chan int, 1)
+	go func() { answered <- Post(client, victim.URL, d) }()
+	if id := victim.Blocked(t, 30*time.Second); id != d.ID {
+		t.Fatalf("blocked on %s, want %s", id, d.ID)
+	}
+	killedAt := time.Now()
+	victim.Kill(t)
+	if status := <-answered; status != 0 {
+		t.Fatalf("the killed replica answered %d", status)
+	}
+
+	// Svix retries: within the lease the claim still holds the message.
+	if status := Post(client, survivor.URL, d); status != http.StatusConflict {
+		t.Fatalf("a retry within the lease got %d, want 409", status)
+	}
+	var took time.Duration
+	for {
+		status := Post(client, survivor.URL, d)
+		if status == http.StatusOK {
+			took = time.Since(killedAt)
+			break
+		}
+		if status != http.StatusConflict {
+			t.Fatalf("a retry got %d, want 409 until the lease ends, then 200", status)
+		}
+		if time.Since(killedAt) > lease+30*time.Second {
+			t.Fatalf("the message was not taken over %v after the kill (lease %v)", time.Since(killedAt), lease)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if took < lease-time.Second {
+		t.Fatalf("taken over %v after the kill, before the lease of %v ended", took, lease)
+	}
+	for i := 0; i < 3; i++ { // later retries are duplicates of a completed message
+		if status := Post(client, survivor.URL, d); status != http.StatusOK {
+			t.Fatalf("a duplicate after completion got %d", status)
+		}
+	}
+	waitForRuns(runs, ds, 5*time.Second)
+	runs.ExactlyOnce(t, ds)
+	t.Logf("taken over %v after the kill, lease %v", took.Round(time.Millisecond), lease)
+}
