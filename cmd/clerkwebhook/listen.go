@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/ids"
 )
 
 const listenUsage = `Usage: clerkwebhook listen [--addr 127.0.0.1:3000] [--path /webhooks/clerk] [--secret S] [--tolerance D]
@@ -56,7 +56,7 @@ func runListen(ctx context.Context, e *env) int {
 	secret, source := resolveSecret(*secretFlag)
 	generated := secret == ""
 	if generated {
-		secret = clerkwebhooktest.NewSecret()
+		secret = ids.NewSecret()
 	}
 	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithTolerance(*tolerance))
 	if err != nil {

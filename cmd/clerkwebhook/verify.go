@@ -68,7 +68,7 @@ func runVerify(_ context.Context, e *env) int {
 	}
 	secret, _ := resolveSecret(*secretFlag)
 	if secret == "" {
-		return c.fail(e, usagef("no signing secret: pass --secret or set %s", clerkwebhook.EnvSigningSecret))
+		return c.fail(e, errNoSecret)
 	}
 	capt, err := readCaptureFile(*headersPath)
 	if err != nil {
