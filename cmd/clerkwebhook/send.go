@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -182,10 +183,11 @@ func fixture(name string) []byte {
 	if !ok {
 		return nil
 	}
-	if compact := compactJSON(b); compact != nil {
-		return compact
+	var compact bytes.Buffer
+	if json.Compact(&compact, b) != nil {
+		return b
 	}
-	return b
+	return compact.Bytes()
 }
 
 func fixtureList() []string { return fixtures.Names() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/diagnose"
 )
 
 const verifyUsage = `Usage: clerkwebhook verify [--secret S] [--now UNIX] [--tolerance D] --headers FILE [BODY_FILE|-]
@@ -102,9 +103,9 @@ func runVerify(_ context.Context, e *env) int {
 			return exitOK
 		}
 	}
-	cause := diagnose(suspect{secret: secret, tolerance: *tolerance, now: clock, nowLabel: label,
-		header: capt.header, body: body, err: err})
-	fmt.Fprintf(e.stderr, "invalid: %s\ncause: %s\n", errorText(err), cause)
+	cause := diagnose.Cause(diagnose.Delivery{Secret: secret, Tolerance: *tolerance, Now: clock, NowName: label,
+		Header: capt.header, Body: body, Err: err})
+	fmt.Fprintf(e.stderr, "invalid: %s\ncause: %s\n", errorText(err), shownText(cause))
 	return exitFailed
 }
 
