@@ -139,41 +139,25 @@ func (d Delivery) alsoSkew(err error) string {
 }
 
 // secretCause explains ErrInvalidSecret. The library's message names the
-// mistake; this adds what the secret would do once repaired.
+// mistake (an API key, a pasted signature, quotes, whitespace, a truncated
+// or URL-safe key); the one thing it cannot know is whether the secret,
+// once stripped of surrounding quotes and whitespace, verifies this
+// delivery.
 func (d Delivery) secretCause() string {
-	cleaned := stripSecret(d.Secret)
-	switch {
-	case strings.HasPrefix(cleaned, "sk_"), strings.HasPrefix(cleaned, "pk_"):
-		return "the secret is a Clerk API key (sk_/pk_), not the endpoint's signing secret: copy the whsec_... value from Dashboard > Webhooks > your endpoint"
-	case strings.HasPrefix(cleaned, "v1,"):
-		return "a signature (v1,...) from a svix-signature header was pasted as the secret"
-	case cleaned != d.Secret:
-		what := "quotes"
-		if hasSpace := strings.ContainsAny(d.Secret, " \t\r\n"); hasSpace && strings.ContainsAny(d.Secret, "\"'`") {
-			what = "quotes and whitespace"
-		} else if hasSpace {
-			what = "whitespace"
-		}
-		if _, err := clerkwebhook.NewVerifier(cleaned); err != nil {
-			return "the secret has " + what + " around it, and even without them it is unusable"
-		}
-		matched, err := d.verify(cleaned, d.Header, d.Body)
-		if err == nil {
-			return "the secret has " + what + " around it; with them removed, it verifies this delivery"
-		}
-		sub := d.retried(cleaned, d.Header, err)
-		if matched {
-			msg := "the secret has " + what + " around it; with them removed, the signature is valid"
-			if skew := d.alsoSkew(err); skew != "" {
-				return msg + skew
-			}
-			return msg + ", but " + Cause(sub)
-		}
-		return "the secret has " + what + " around it; with them removed it is usable but the delivery still fails: " + Cause(sub)
-	case !strings.HasPrefix(d.Secret, "whsec_"):
-		return "the secret is not a whsec_... signing secret: copy it from Dashboard > Webhooks > your endpoint"
+	msg := d.Err.Error()
+	stripped := stripSecret(d.Secret)
+	if stripped == d.Secret {
+		return msg
 	}
-	return "the secret is malformed: copy it again from Dashboard > Webhooks > your endpoint"
+	msg += ". With surrounding quotes and whitespace removed, the secret"
+	_, err := d.verify(stripped, d.Header, d.Body)
+	switch {
+	case err == nil:
+		return msg + " verifies this delivery"
+	case errors.Is(err, clerkwebhook.ErrInvalidSecret), errors.Is(err, clerkwebhook.ErrMissingSecret):
+		return msg + " is still unusable: " + err.Error()
+	}
+	return msg + " is usable but the delivery still fails: " + Cause(d.retried(stripped, d.Header, err))
 }
 
 // stripSecret removes surrounding whitespace and quotes, however nested.
