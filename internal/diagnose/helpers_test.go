@@ -2,14 +2,51 @@ package diagnose
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"strconv"
 	"testing"
+	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/internal/fixtures"
 )
+
+// newTestSecret makes a signing secret without the code under test.
+func newTestSecret(t *testing.T) string {
+	t.Helper()
+	key := make([]byte, 24)
+	_, err := rand.Read(key)
+	require.NoError(t, err)
+	return "whsec_" + base64.StdEncoding.EncodeToString(key)
+}
+
+// refSign signs with the reference Standard Webhooks library and returns
+// the signature header value.
+func refSign(t *testing.T, secret, id string, ts time.Time, body []byte) string {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	require.NoError(t, err)
+	sig, err := wh.Sign(id, ts, body)
+	require.NoError(t, err)
+	return sig
+}
+
+// refHeaders returns the svix-* headers of a delivery signed by the
+// reference library.
+func refHeaders(t *testing.T, secret, id string, ts time.Time, body []byte) http.Header {
+	t.Helper()
+	return http.Header{
+		clerkwebhook.HeaderSvixID:        {id},
+		clerkwebhook.HeaderSvixTimestamp: {strconv.FormatInt(ts.Unix(), 10)},
+		clerkwebhook.HeaderSvixSignature: {refSign(t, secret, id, ts, body)},
+	}
+}
 
 // compactFixture is the user.created fixture as Clerk sends it.
 func compactFixture(t *testing.T) []byte {
