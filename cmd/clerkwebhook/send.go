@@ -172,11 +172,11 @@ func loadPayload(e *env, arg string) ([]byte, error) {
 	if f := fixture(arg); f != nil {
 		return f, nil
 	}
-	return nil, usagef("%q is neither a file nor a built-in fixture; fixtures: %s", arg, strings.Join(fixtureList(), ", "))
+	return nil, usagef("%q is neither a file nor a built-in fixture; fixtures: %s", arg, strings.Join(fixtures.Names(), ", "))
 }
 
-// fixture returns the compact built-in fixture of that name (as the test
-// kit's FixtureNames spells it: an event type, or a variant such as
+// fixture returns the compact built-in fixture of that name (as
+// internal/fixtures names it: an event type, or a variant such as
 // "user.created--email-only"), or nil.
 func fixture(name string) []byte {
 	b, ok := fixtures.Get(name)
@@ -189,5 +189,3 @@ func fixture(name string) []byte {
 	}
 	return compact.Bytes()
 }
-
-func fixtureList() []string { return fixtures.Names() }

@@ -20,9 +20,11 @@ library's error and the most likely cause, on standard error, and exit 1.
 
 The cause is found by testing hypotheses, each by repairing one thing and
 verifying again: signature headers missing, renamed (x-svix-id, svix_id,
-stray spaces) or split across the svix-* and webhook-* families; a secret
-that is an API key, quoted, padded with whitespace or lacking whsec_; an
-empty body (read by a middleware before verification); a body
+stray spaces) or split across the svix-* and webhook-* families; a
+signature without its "v1," prefix; a secret the library rejects (its
+message names the mistake: an API key, quotes, whitespace, ...), retried
+without surrounding quotes and whitespace, or one lacking whsec_; an empty
+body (read by a middleware before verification); a body
 re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs), with
 Go's escapes of <, > and & added or removed, or with a byte order mark; a
 trailing newline added or removed, or CRLF line endings; a valid signature
