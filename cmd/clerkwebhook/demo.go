@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
 	"github.com/seed77920f6a/clerkwebhook/internal/fixtures"
+	"github.com/seed77920f6a/clerkwebhook/internal/ids"
 )
 
 const demoUsage = `Usage: clerkwebhook demo
@@ -61,7 +61,7 @@ func runDemo(ctx context.Context, e *env) int {
 	if len(pos) > 0 {
 		return c.fail(e, usagef("demo takes no arguments"))
 	}
-	secret := clerkwebhooktest.NewSecret()
+	secret := ids.NewSecret()
 	cases, err := demoCases(secret, time.Now())
 	if err != nil {
 		return c.fail(e, err)
@@ -186,7 +186,7 @@ func sendDemoCase(ctx context.Context, client *http.Client, url string, dc demoC
 func demoCases(secret string, now time.Time) ([]demoCase, error) {
 	var cases []demoCase
 	signed := func(name string, body []byte, signSecret string, at time.Time, want string) error {
-		h, err := sign(signSecret, newMessageID(), at, body)
+		h, err := clerkwebhook.Sign(signSecret, ids.NewMessageID(), at, body)
 		if err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func demoCases(secret string, now time.Time) ([]demoCase, error) {
 
 	steps := []func() error{
 		func() error {
-			return signed("forged", base, clerkwebhooktest.NewSecret(), now, "no matching signature")
+			return signed("forged", base, ids.NewSecret(), now, "no matching signature")
 		},
 		func() error {
 			if err := signed("tampered", bytes.Clone(base), secret, now, "no matching signature"); err != nil {

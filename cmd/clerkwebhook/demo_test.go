@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -73,7 +74,7 @@ func TestTamperKeepsJSONValid(t *testing.T) {
 	changed := append([]byte(nil), body...)
 	tamper(changed)
 	assert.NotEqual(t, body, changed)
-	assert.NotNil(t, compactJSON(changed), "still valid JSON")
+	assert.True(t, json.Valid(changed), "still valid JSON")
 	diff := 0
 	for i := range body {
 		if body[i] != changed[i] {

@@ -31,9 +31,12 @@ import (
 // shownText is for text that is a sentence anyway (an error message, a line
 // of a receiver's answer), where spaces and quotes are expected.
 //
-// Where a diagnosis always quotes a value (a renamed header's name, a
-// malformed timestamp), it uses %q, which is strconv.Quote: the same
-// escaping, with quotes even around a plain value.
+// The diagnosis (internal/diagnose) quotes every value from input that it
+// names (a renamed header's name, a malformed timestamp) with %q, which is
+// strconv.Quote: the same escaping, with quotes even around a plain value.
+// Its cause is printed through shownText all the same, since it may quote
+// a library message; so it is printed unchanged unless something
+// unprintable slipped in.
 
 // shown returns a value from input as the command prints it.
 func shown(s string) string {

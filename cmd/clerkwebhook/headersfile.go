@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/httpheader"
 )
 
 // capture is a recorded delivery's headers, as read from a headers file.
@@ -70,23 +71,18 @@ func parseHeadersFile(data []byte) (capture, error) {
 	return c, nil
 }
 
-// headerValue returns the trimmed first value of the header named name,
-// compared without regard to case.
-func headerValue(h http.Header, name string) string {
-	for k, vs := range h {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return strings.TrimSpace(vs[0])
+// messageID returns the svix-id, or else the webhook-id, to show a delivery
+// and to keep a replayed one's id. Names are matched as the library matches
+// them (internal/httpheader).
+func messageID(h http.Header) string {
+	for _, name := range []string{clerkwebhook.HeaderSvixID, clerkwebhook.HeaderWebhookID} {
+		for _, v := range httpheader.Values(h, name) {
+			if v = strings.TrimSpace(v); v != "" {
+				return v
+			}
 		}
 	}
 	return ""
-}
-
-// messageID returns the svix-id, or else the webhook-id.
-func messageID(h http.Header) string {
-	if id := headerValue(h, clerkwebhook.HeaderSvixID); id != "" {
-		return id
-	}
-	return headerValue(h, clerkwebhook.HeaderWebhookID)
 }
 
 // readCaptureFile reads and parses a captured delivery's headers file.

@@ -23,6 +23,9 @@ import (
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
 )
 
+// wrongSecret is the diagnosis of a delivery signed under another secret.
+const wrongSecret = "wrong secret (check the endpoint and the instance: dev vs prod secrets differ) or a forged request"
+
 // lockedBuffer is a bytes.Buffer safe to write from a command's goroutines
 // while the test reads it.
 type lockedBuffer struct {

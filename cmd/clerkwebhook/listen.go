@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/diagnose"
+	"github.com/seed77920f6a/clerkwebhook/internal/ids"
 )
 
 const listenUsage = `Usage: clerkwebhook listen [--addr 127.0.0.1:3000] [--path /webhooks/clerk] [--secret S] [--tolerance D]
@@ -56,7 +57,7 @@ func runListen(ctx context.Context, e *env) int {
 	secret, source := resolveSecret(*secretFlag)
 	generated := secret == ""
 	if generated {
-		secret = clerkwebhooktest.NewSecret()
+		secret = ids.NewSecret()
 	}
 	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithTolerance(*tolerance))
 	if err != nil {
@@ -86,8 +87,7 @@ func runListen(ctx context.Context, e *env) int {
 	say("listening on %s", url)
 
 	rc := newReceiver(v, *path, func(d *delivery) {
-		say("%s", listenLine(d, suspect{secret: secret, tolerance: *tolerance, now: d.received,
-			nowLabel: "the receiver's clock", header: d.header, body: d.body, err: d.err}))
+		say("%s", listenLine(d, secret, *tolerance))
 	})
 	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -110,9 +110,10 @@ func runListen(ctx context.Context, e *env) int {
 }
 
 // listenLine formats one delivery: time, message id, event type, data id,
-// verdict, and for a rejection the library's error and the diagnosed cause.
-// Every field from the request is shown escaped (see shown).
-func listenLine(d *delivery, s suspect) string {
+// verdict, and for a rejection the library's error and the diagnosed cause
+// (secret and tolerance are the receiver's). Every field from the request
+// is shown escaped (see shown).
+func listenLine(d *delivery, secret string, tolerance time.Duration) string {
 	var verdict string
 	switch v := d.verdict(); v {
 	case "accepted":
@@ -127,13 +128,13 @@ func listenLine(d *delivery, s suspect) string {
 		verdict = fmt.Sprintf("rejected %d: %s", d.status, errorText(d.err))
 		var ve *clerkwebhook.VerificationError
 		if errors.As(d.err, &ve) {
-			verdict += "; cause: " + diagnose(s)
+			verdict += "; cause: " + shownText(diagnose.Cause(diagnose.Delivery{Secret: secret, Tolerance: tolerance,
+				Now: d.received, NowName: "the receiver's clock", Header: d.header, Body: d.body, Err: d.err}))
 		}
 	}
 	id := messageID(d.header)
 	if id == "" { // perhaps under another name (x-svix-id): show it all the same
-		renamed, _ := renameAliases(d.header)
-		id = messageID(renamed)
+		id = messageID(diagnose.StandardNames(d.header))
 	}
 	return strings.Join([]string{d.received.Format("15:04:05"), shownOrDash(id),
 		shownOrDash(d.eventType()), shownOrDash(d.dataID()), verdict}, "  ")

@@ -13,20 +13,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/secretenv"
 )
 
 func main() {
@@ -196,7 +193,7 @@ func (c *command) fail(e *env, err error) int {
 }
 
 // secretFlagHelp is the --secret flag's description, shared by the commands.
-const secretFlagHelp = "the endpoint's `whsec_...` signing secret (default $" + clerkwebhook.EnvSigningSecret + ", then $" + clerkwebhook.EnvSecret + ")"
+const secretFlagHelp = "the endpoint's `whsec_...` signing secret (default $" + secretenv.Primary + ", then $" + secretenv.Fallback + ")"
 
 // resolveSecret returns the secret from the flag, else from the
 // environment, and where it came from; "" when there is none.
@@ -204,52 +201,26 @@ func resolveSecret(flagValue string) (secret, source string) {
 	if flagValue != "" {
 		return flagValue, "--secret"
 	}
-	for _, name := range []string{clerkwebhook.EnvSigningSecret, clerkwebhook.EnvSecret} {
-		if v := os.Getenv(name); v != "" {
-			return v, "$" + name
-		}
+	if secret, name := secretenv.Lookup(); secret != "" {
+		return secret, "$" + name
 	}
 	return "", ""
 }
+
+// errNoSecret is the usage error when no secret was given.
+var errNoSecret = usagef("no signing secret: pass --secret or set %s", secretenv.Primary)
 
 // requireSecret resolves the secret and checks that the library accepts it.
 // Both failures are usage errors; neither message contains the secret.
 func requireSecret(flagValue string) (string, error) {
 	secret, source := resolveSecret(flagValue)
 	if secret == "" {
-		return "", usagef("no signing secret: pass --secret or set %s", clerkwebhook.EnvSigningSecret)
+		return "", errNoSecret
 	}
 	if _, err := clerkwebhook.NewVerifier(secret); err != nil {
 		return "", usagef("the secret from %s is unusable: %v", source, err)
 	}
 	return secret, nil
-}
-
-// sign returns the svix-* headers for body. The secret must already have
-// been accepted by clerkwebhook.NewVerifier, which is at least as strict as
-// the signer, so the signer's panic cannot happen; it is turned into an
-// error all the same rather than trusted.
-func sign(secret, id string, ts time.Time, body []byte) (h http.Header, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("signing failed: %v", p)
-		}
-	}()
-	return clerkwebhooktest.Sign(secret, id, ts, body), nil
-}
-
-// newMessageID returns a random id in Svix's form: "msg_" and 27
-// alphanumeric characters.
-func newMessageID() string {
-	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 27)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)] // the bias does not matter for an id
-	}
-	return "msg_" + string(b)
 }
 
 // readInput reads a named file, or standard input for "-".

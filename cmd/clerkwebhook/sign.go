@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/ids"
 )
 
 const signUsage = `Usage: clerkwebhook sign [--secret S] [--id ID] [--timestamp UNIX] [FILE|-]
@@ -41,9 +43,6 @@ func runSign(_ context.Context, e *env) int {
 	if *timestamp < 0 {
 		return c.fail(e, usagef("--timestamp must be Unix seconds, not negative"))
 	}
-	if err := checkID(*id); err != nil {
-		return c.fail(e, err)
-	}
 	secret, err := requireSecret(*secretFlag)
 	if err != nil {
 		return c.fail(e, err)
@@ -58,13 +57,16 @@ func runSign(_ context.Context, e *env) int {
 	}
 	msgID := *id
 	if msgID == "" {
-		msgID = newMessageID()
+		msgID = ids.NewMessageID()
 	}
 	ts := time.Now()
 	if *timestamp > 0 {
 		ts = time.Unix(*timestamp, 0)
 	}
-	h, err := sign(secret, msgID, ts, body)
+	h, err := clerkwebhook.Sign(secret, msgID, ts, body)
+	if errors.Is(err, clerkwebhook.ErrInvalidHeader) && *id != "" {
+		err = usagef("--id: %v", err) // the library's rule for a message id
+	}
 	if err != nil {
 		return c.fail(e, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/diagnose"
 )
 
 const verifyUsage = `Usage: clerkwebhook verify [--secret S] [--now UNIX] [--tolerance D] --headers FILE [BODY_FILE|-]
@@ -19,9 +20,11 @@ library's error and the most likely cause, on standard error, and exit 1.
 
 The cause is found by testing hypotheses, each by repairing one thing and
 verifying again: signature headers missing, renamed (x-svix-id, svix_id,
-stray spaces) or split across the svix-* and webhook-* families; a secret
-that is an API key, quoted, padded with whitespace or lacking whsec_; an
-empty body (read by a middleware before verification); a body
+stray spaces) or split across the svix-* and webhook-* families; a
+signature without its "v1," prefix; a secret the library rejects (its
+message names the mistake: an API key, quotes, whitespace, ...), retried
+without surrounding quotes and whitespace, or one lacking whsec_; an empty
+body (read by a middleware before verification); a body
 re-serialized (compact, or indented with 2 spaces, 4 spaces or tabs), with
 Go's escapes of <, > and & added or removed, or with a byte order mark; a
 trailing newline added or removed, or CRLF line endings; a valid signature
@@ -68,7 +71,7 @@ func runVerify(_ context.Context, e *env) int {
 	}
 	secret, _ := resolveSecret(*secretFlag)
 	if secret == "" {
-		return c.fail(e, usagef("no signing secret: pass --secret or set %s", clerkwebhook.EnvSigningSecret))
+		return c.fail(e, errNoSecret)
 	}
 	capt, err := readCaptureFile(*headersPath)
 	if err != nil {
@@ -102,9 +105,9 @@ func runVerify(_ context.Context, e *env) int {
 			return exitOK
 		}
 	}
-	cause := diagnose(suspect{secret: secret, tolerance: *tolerance, now: clock, nowLabel: label,
-		header: capt.header, body: body, err: err})
-	fmt.Fprintf(e.stderr, "invalid: %s\ncause: %s\n", errorText(err), cause)
+	cause := diagnose.Cause(diagnose.Delivery{Secret: secret, Tolerance: *tolerance, Now: clock, NowName: label,
+		Header: capt.header, Body: body, Err: err})
+	fmt.Fprintf(e.stderr, "invalid: %s\ncause: %s\n", errorText(err), shownText(cause))
 	return exitFailed
 }
 
