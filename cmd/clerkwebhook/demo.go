@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, e *env) int {
 		return c.fail(e, err)
 	}
 	const path = "/webhooks/clerk"
-	srv := &http.Server{Handler: newReceiver(v, path, func(d *delivery) { reports <- d }), ReadHeaderTimeout: 5 * time.Second}
+	srv := newServer(newReceiver(v, path, func(d *delivery) { reports <- d }))
 	go srv.Serve(ln)
 	defer func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

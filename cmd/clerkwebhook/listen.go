@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -89,7 +88,7 @@ func runListen(ctx context.Context, e *env) int {
 	rc := newReceiver(v, *path, func(d *delivery) {
 		say("%s", listenLine(d, secret, *tolerance))
 	})
-	srv := &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(rc)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -183,3 +183,17 @@ func (d *delivery) dataID() string {
 	_, id := peek(d.body)
 	return id
 }
+
+// newServer serves h with timeouts on every phase of a request, so that a
+// client that opens connections and stalls cannot hold them, or the memory
+// of their bodies, for long: Svix itself gives up on an answer after 15
+// seconds.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}

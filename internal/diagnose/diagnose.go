@@ -138,18 +138,18 @@ func (d Delivery) alsoSkew(err error) string {
 	return ""
 }
 
-// secretCause explains ErrInvalidSecret. The library's message names the
-// mistake (an API key, a pasted signature, quotes, whitespace, a truncated
-// or URL-safe key); the one thing it cannot know is whether the secret,
-// once stripped of surrounding quotes and whitespace, verifies this
-// delivery.
+// secretCause explains ErrInvalidSecret. The library's message, which the
+// caller shows beside the cause, names the mistake (an API key, a pasted
+// signature, quotes, whitespace, a truncated or URL-safe key); the one thing
+// it cannot know is whether the secret, once stripped of surrounding quotes
+// and whitespace, verifies this delivery.
 func (d Delivery) secretCause() string {
-	msg := d.Err.Error()
+	msg := "the signing secret, not the delivery: the library's message names the mistake"
 	stripped := stripSecret(d.Secret)
 	if stripped == d.Secret {
-		return msg
+		return msg + "; copy the endpoint's whsec_... secret from Dashboard > Webhooks"
 	}
-	msg += ". With surrounding quotes and whitespace removed, the secret"
+	msg += "; with surrounding quotes and whitespace removed, the secret"
 	_, err := d.verify(stripped, d.Header, d.Body)
 	switch {
 	case err == nil:

@@ -87,10 +87,10 @@ func TestCause(t *testing.T) {
 		{name: "re-serialized and stale, default clock name", body: indented(t, body, "  "), now: signedAt.Add(time.Hour),
 			want: []string{"its compact form verifies; also, it was signed 1h0m0s before the clock; tolerance 5m0s"}},
 		{name: "quoted API key", secret: `"sk_test_4eC39HqLyjWDarjtT1zdp7dc"`,
-			want: []string{"clerkwebhook: invalid signing secret: it is wrapped in quotes; remove them. With surrounding quotes and whitespace removed, " +
+			want: []string{"the signing secret, not the delivery: the library's message names the mistake; with surrounding quotes and whitespace removed, " +
 				"the secret is still unusable: clerkwebhook: invalid signing secret: it looks like a Clerk API key (sk_/pk_)"}},
 		{name: "quoted secret, stale delivery", secret: " '" + secret + "'\n", now: signedAt.Add(10 * time.Minute),
-			want: []string{"it has leading or trailing whitespace", "With surrounding quotes and whitespace removed, the secret is usable but the delivery still fails: " +
+			want: []string{"the signing secret, not the delivery", "with surrounding quotes and whitespace removed, the secret is usable but the delivery still fails: " +
 				"the signature is valid but the timestamp is off: signed 10m0s before"}},
 		{name: "only quotes", secret: `""`,
 			want: []string{"is still unusable: clerkwebhook: missing signing secret"}},
