@@ -189,36 +189,39 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 	matched, tried, skipped := v.checkSignatures(sh, body)
 	signedAt := time.Unix(ts, 0)
 	skew := v.clock().Sub(signedAt)
-	fail := func(sentinel error, reason Reason) *VerificationError {
-		if len(body) == 0 {
-			reason = ReasonEmptyBody
-		}
-		return &VerificationError{Err: sentinel, Reason: reason, MessageID: sh.id, Header: strings.ToLower(sh.family.signature),
-			SignedAt: signedAt, Skew: skew, SignatureValid: matched, SignaturesTried: tried, SignaturesSkipped: skipped}
+	// What every later failure reports; each adds to it. (A function, so
+	// that the error is allocated only when there is one.)
+	failure := func(sentinel error) *VerificationError {
+		return &VerificationError{Err: sentinel, MessageID: sh.id, SignedAt: signedAt, Skew: skew,
+			SignatureValid: matched, SignaturesTried: tried, SignaturesSkipped: skipped}
 	}
 	if !matched {
-		reason := ReasonSignatureMismatch
-		if tried == 0 {
-			reason = ReasonNoV1Signature
+		ve := failure(ErrNoMatchingSignature)
+		ve.Header, ve.Reason = strings.ToLower(sh.family.signature), ReasonSignatureMismatch
+		switch {
+		case len(body) == 0:
+			ve.Reason = ReasonEmptyBody
+		case tried == 0:
+			ve.Reason = ReasonNoV1Signature
 		}
-		return Event{}, fail(ErrNoMatchingSignature, reason)
+		return Event{}, ve
 	}
 	// Not -skew > tolerance: Sub saturates at the minimum Duration for a
 	// timestamp centuries ahead, and negating that overflows back to negative.
 	if skew > v.tolerance || skew < -v.tolerance {
-		sentinel := ErrTimestampTooOld
+		ve := failure(ErrTimestampTooOld)
+		ve.Header, ve.Tolerance = strings.ToLower(sh.family.timestamp), v.tolerance
 		if skew < 0 {
-			sentinel = ErrTimestampTooNew
+			ve.Err = ErrTimestampTooNew
 		}
-		ve := fail(sentinel, "")
-		ve.Reason, ve.Tolerance, ve.Header = "", v.tolerance, strings.ToLower(sh.family.timestamp)
 		return Event{}, ve
 	}
 	ev := Event{ID: sh.id, SignedAt: signedAt}
 	if detail := parseEnvelope(body, &ev, owned); detail != "" {
-		ve := fail(ErrInvalidPayload, "")
-		ve.Header = ""
-		if ve.Reason == "" {
+		ve := failure(ErrInvalidPayload)
+		if len(body) == 0 {
+			ve.Reason = ReasonEmptyBody
+		} else {
 			ve.Detail = detail
 		}
 		return Event{}, ve
