@@ -100,7 +100,7 @@ func TestInTxPanicRollsBack(t *testing.T) {
 	require.PanicsWithValue(t, "callback exploded", func() { _ = explode(context.Background(), e) })
 	assert.Zero(t, a.rows(t, e.ID), "fn's write was committed")
 	assert.Empty(t, stateOf(t, pool, table, e.ID), "the message was recorded")
-	assert.Zero(t, pool.Stat().AcquiredConns(), "the transaction's connection was not returned")
+	require.Zero(t, pool.Stat().AcquiredConns(), "the transaction's connection was not returned (and its row lock is held)")
 
 	require.NoError(t, store.InTx(a.write(succeed))(context.Background(), e), "the retry")
 	assert.Equal(t, 1, a.rows(t, e.ID))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/pgstore"
@@ -99,6 +100,9 @@ func TestTableNames(t *testing.T) {
 			require.NoError(t, err)
 			dropAfter(t, pool, name)
 			require.NoError(t, store.Migrate(ctx))
+			var exact bool
+			require.NoError(t, pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgx.Identifier(strings.Split(name, ".")).Sanitize()).Scan(&exact))
+			require.True(t, exact, "no table named exactly %s", name)
 			state, err := store.Claim(ctx, "msg_1")
 			require.NoError(t, err)
 			require.Equal(t, clerkwebhook.Claimed, state)
