@@ -40,17 +40,35 @@ func serviceEnv(tb testing.TB, name string) string {
 // testPool returns a pool on the PostgreSQL server at the address in the
 // environment variable env, closed when the test ends. It holds up to 32
 // connections, so that concurrent callers meet in the database and not in
-// the pool's queue.
-func testPool(tb testing.TB, env string) *pgxpool.Pool {
+// the pool's queue. Each configure function may change the configuration
+// further.
+func testPool(tb testing.TB, env string, configure ...func(*pgxpool.Config)) *pgxpool.Pool {
 	tb.Helper()
 	cfg, err := pgxpool.ParseConfig(serviceEnv(tb, env))
 	require.NoError(tb, err)
 	cfg.MaxConns = 32
+	for _, fn := range configure {
+		fn(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
+	tb.Cleanup(func() {
+		// Close waits for every connection to come back: a transaction
+		// left open by a failed test would make it wait for ever.
+		closed := make(chan struct{})
+		go func() { pool.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(cleanupTimeout):
+			tb.Errorf("the pool did not close in %v: a connection was never released", cleanupTimeout)
+		}
+	})
 	return pool
 }
+
+// cleanupTimeout bounds each step of a test's cleanup, which a transaction
+// left open by a failure could otherwise block for ever.
+const cleanupTimeout = 10 * time.Second
 
 var tables atomic.Int64
 
@@ -75,7 +93,9 @@ func newStore(tb testing.TB, pool *pgxpool.Pool, opts ...pgstore.Option) (*pgsto
 // (before the pool closes).
 func dropAfter(tb testing.TB, pool *pgxpool.Pool, table string) {
 	tb.Cleanup(func() {
-		_, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier(strings.Split(table, ".")).Sanitize())
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, err := pool.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier(strings.Split(table, ".")).Sanitize())
 		if err != nil {
 			tb.Logf("dropping %s: %v", table, err)
 		}
@@ -106,4 +126,12 @@ func countRows(tb testing.TB, pool *pgxpool.Pool, table, where string, args ...a
 	var n int
 	require.NoError(tb, pool.QueryRow(context.Background(), q, args...).Scan(&n))
 	return n
+}
+
+// requireNoTxOpen fails the test if a connection of pool is still in use:
+// a transaction that was neither committed nor rolled back, holding its
+// connection and its row locks.
+func requireNoTxOpen(tb testing.TB, pool *pgxpool.Pool) {
+	tb.Helper()
+	require.Zero(tb, pool.Stat().AcquiredConns(), "a transaction was left open (its connection is still acquired)")
 }

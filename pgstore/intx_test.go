@@ -75,6 +75,7 @@ func TestInTxErrorRollsBack(t *testing.T) {
 
 	err := cb(context.Background(), e)
 	require.ErrorIs(t, err, errApp, "fn's error is returned as it is")
+	requireNoTxOpen(t, pool)
 	assert.Zero(t, a.rows(t, e.ID), "fn's write was committed")
 	assert.Empty(t, stateOf(t, pool, table, e.ID), "the message was recorded")
 
@@ -83,6 +84,7 @@ func TestInTxErrorRollsBack(t *testing.T) {
 	assert.Equal(t, "done", stateOf(t, pool, table, e.ID))
 
 	require.NoError(t, cb(context.Background(), e), "a duplicate")
+	requireNoTxOpen(t, pool)
 	assert.EqualValues(t, 2, a.calls.Load(), "fn ran for a duplicate")
 	assert.Equal(t, 1, a.rows(t, e.ID))
 }
@@ -100,7 +102,7 @@ func TestInTxPanicRollsBack(t *testing.T) {
 	require.PanicsWithValue(t, "callback exploded", func() { _ = explode(context.Background(), e) })
 	assert.Zero(t, a.rows(t, e.ID), "fn's write was committed")
 	assert.Empty(t, stateOf(t, pool, table, e.ID), "the message was recorded")
-	require.Zero(t, pool.Stat().AcquiredConns(), "the transaction's connection was not returned (and its row lock is held)")
+	requireNoTxOpen(t, pool)
 
 	require.NoError(t, store.InTx(a.write(succeed))(context.Background(), e), "the retry")
 	assert.Equal(t, 1, a.rows(t, e.ID))
@@ -121,6 +123,7 @@ func TestInTxSkipsDone(t *testing.T) {
 	viaInTx := userCreated(t, "msg_done_intx")
 	require.NoError(t, cb(ctx, viaInTx))
 	require.NoError(t, cb(ctx, viaInTx))
+	requireNoTxOpen(t, pool)
 	assert.EqualValues(t, 1, a.calls.Load(), "fn ran for a message done through InTx")
 
 	viaDedup := userCreated(t, "msg_done_dedup")
@@ -211,6 +214,7 @@ func TestInTxFailedStatementIgnoredByFn(t *testing.T) {
 	})
 
 	err := ignoring(context.Background(), e)
+	requireNoTxOpen(t, pool)
 	require.ErrorIs(t, err, pgx.ErrTxCommitRollback)
 	require.ErrorContains(t, err, "pgstore: transaction for message")
 	assert.Zero(t, a.rows(t, e.ID), "a write of an aborted transaction was committed")
