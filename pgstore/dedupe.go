@@ -18,10 +18,10 @@ var _ clerkwebhook.Deduplicator = (*Store)(nil)
 // InProgress. Code that drives a Store itself must pass a context from
 // clerkwebhook.ClaimContext, and the same one to Complete or Release.
 //
-// A cancelled ctx, or any database error, returns an error (wrapped) and
-// claims nothing the caller is told of; the Handler answers 500 and Svix
-// retries. (A claim made by a statement whose answer was lost expires with
-// its lease.)
+// A cancelled ctx claims nothing and returns an error. Any database error
+// is returned wrapped: the Handler answers 500 and Svix retries. (If the
+// claim statement ran but its answer was lost with the connection, the
+// claim it made blocks the message until its lease ends.)
 func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: claim message %q: %w", id, err)

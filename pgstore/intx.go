@@ -28,7 +28,10 @@ import (
 // wrapped. Deliveries of one message at the same moment wait for each other
 // on the row lock: fn's effects commit once, and the later ones see the
 // message done. A Claim of the message waits in the same way while a
-// transaction holds the row.
+// transaction holds the row. The transaction has the pool's default
+// isolation level; under REPEATABLE READ or SERIALIZABLE, a delivery that
+// waited fails with a serialization error instead (500, and the retry sees
+// the message done).
 //
 // The guarantee is exactly-once effect for what fn writes through tx in
 // this database, within the retention: a commit whose answer is lost still
