@@ -1,0 +1,79 @@
+package pgstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/pgstore"
+	"github.com/stretchr/testify/require"
+)
+
+// Prune deletes completed ids past their retention and claims abandoned
+// for longer than a retention after their lease, keeps everything else, and
+// returns how many it deleted.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	const lease, retention = 200 * time.Millisecond, 2 * time.Second
+	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
+	store, table := newStore(t, pool, pgstore.WithLease(lease), pgstore.WithRetention(retention))
+	ctx := context.Background()
+	claim := func(id string) context.Context {
+		t.Helper()
+		owner := clerkwebhook.ClaimContext(ctx)
+		state, err := store.Claim(owner, id)
+		require.NoError(t, err)
+		require.Equal(t, clerkwebhook.Claimed, state, id)
+		return owner
+	}
+	complete := func(id string) { t.Helper(); require.NoError(t, store.Complete(claim(id), id)) }
+
+	// At 0s: two completions, kept until 2s, and a claim whose lease ends
+	// at 0.2s and is abandoned, prunable from 2.2s.
+	complete("old_1")
+	complete("old_2")
+	claim("abandoned")
+	time.Sleep(retention)
+	// At 2s: a claim whose lease ends at 2.2s, prunable from 4.2s.
+	claim("lapsed")
+	time.Sleep(retention / 4)
+	// At 2.5s: a completion kept until 4.5s, and a claim in progress.
+	complete("fresh")
+	claim("in_progress")
+	require.Equal(t, 6, countRows(t, pool, table, ""))
+
+	n, err := store.Prune(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, n, "deleted old_1, old_2 and abandoned")
+	for id, want := range map[string]string{
+		"old_1": "", "old_2": "", "abandoned": "",
+		"lapsed": "processing", "fresh": "done", "in_progress": "processing",
+	} {
+		require.Equal(t, want, stateOf(t, pool, table, id), id)
+	}
+	n, err = store.Prune(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "a second Prune finds nothing")
+
+	// What was kept still answers as before.
+	state, err := store.Claim(clerkwebhook.ClaimContext(ctx), "fresh")
+	require.NoError(t, err)
+	require.Equal(t, clerkwebhook.Completed, state)
+	state, err = store.Claim(clerkwebhook.ClaimContext(ctx), "in_progress")
+	require.NoError(t, err)
+	require.Equal(t, clerkwebhook.InProgress, state)
+}
+
+// Prune fails, wrapped, on a database error: here, a table that does not
+// exist.
+func TestPruneError(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
+	store, err := pgstore.New(pool, pgstore.WithTable(uniqueTable())) // never migrated
+	require.NoError(t, err)
+	n, err := store.Prune(context.Background())
+	require.ErrorContains(t, err, "pgstore: prune")
+	require.ErrorContains(t, err, "does not exist")
+	require.Zero(t, n)
+}
