@@ -7,6 +7,7 @@ replace github.com/seed77920f6a/clerkwebhook => ../
 require (
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/seed77920f6a/clerkwebhook v0.0.0-00010101000000-000000000000
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	github.com/stretchr/testify v1.12.1
 )
 
