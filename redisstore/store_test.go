@@ -50,10 +50,16 @@ func assertKey(t *testing.T, client redis.UniversalClient, key, value string, tt
 	got, err := client.Get(ctx, key).Result()
 	require.NoError(t, err, "GET %s", key)
 	assert.Equal(t, value, got, "value of %s", key)
-	pttl, err := client.PTTL(ctx, key).Result()
+	left := pttl(t, client, key)
+	assert.LessOrEqual(t, left, ttl, "PTTL of %s", key)
+	assert.Greater(t, left, ttl-time.Second, "PTTL of %s", key)
+}
+
+func pttl(t *testing.T, client redis.UniversalClient, key string) time.Duration {
+	t.Helper()
+	d, err := client.PTTL(context.Background(), key).Result()
 	require.NoError(t, err, "PTTL %s", key)
-	assert.LessOrEqual(t, pttl, ttl, "PTTL of %s", key)
-	assert.Greater(t, pttl, ttl-time.Second, "PTTL of %s", key)
+	return d
 }
 
 func assertNoKey(t *testing.T, client redis.UniversalClient, key string) {
@@ -76,11 +82,30 @@ func TestKeys(t *testing.T) {
 		prefix := testPrefix(t, client)
 		s := mustNew(t, client, redisstore.WithPrefix(prefix), redisstore.WithLease(lease), redisstore.WithRetention(retention))
 
-		a := clerkwebhook.ClaimContext(ctx)
+		a, other := clerkwebhook.ClaimContext(ctx), clerkwebhook.ClaimContext(ctx)
+		claimed := "processing:" + clerkwebhook.ClaimToken(a)
 		require.Equal(t, clerkwebhook.Claimed, claim(t, s, a, "msg_done"))
-		assertKey(t, client, prefix+"msg_done", "processing:"+clerkwebhook.ClaimToken(a), lease+retention)
+		assertKey(t, client, prefix+"msg_done", claimed, lease+retention)
+		// Another delivery's Claim, Complete and Release leave the claim
+		// as it is: its value, and its time to live running down.
+		left := pttl(t, client, prefix+"msg_done")
+		time.Sleep(5 * time.Millisecond)
+		require.Equal(t, clerkwebhook.InProgress, claim(t, s, other, "msg_done"))
+		require.ErrorIs(t, s.Complete(other, "msg_done"), clerkwebhook.ErrLeaseExpired)
+		require.ErrorIs(t, s.Release(other, "msg_done"), clerkwebhook.ErrLeaseExpired)
+		assertKey(t, client, prefix+"msg_done", claimed, left)
+
 		require.NoError(t, s.Complete(a, "msg_done"))
 		assertKey(t, client, prefix+"msg_done", "done", retention)
+		// Nothing changes a done key, its time to live included.
+		left = pttl(t, client, prefix+"msg_done")
+		time.Sleep(5 * time.Millisecond)
+		require.NoError(t, s.Complete(a, "msg_done"))
+		require.NoError(t, s.Complete(other, "msg_done"))
+		require.NoError(t, s.Release(a, "msg_done"))
+		require.NoError(t, s.Release(other, "msg_done"))
+		require.Equal(t, clerkwebhook.Completed, claim(t, s, other, "msg_done"))
+		assertKey(t, client, prefix+"msg_done", "done", left)
 
 		b := clerkwebhook.ClaimContext(ctx)
 		require.Equal(t, clerkwebhook.Claimed, claim(t, s, b, "msg_released"))
