@@ -204,7 +204,7 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	if err := ctx.Err(); err != nil {
 		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
 	}
-	reply, err := claimScript.Run(ctx, s.client, []string{s.prefix + id},
+	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
 		claimValue(ctx),
 		(s.lease + s.retention).Milliseconds(),
 		s.retention.Milliseconds(),
@@ -220,7 +220,7 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	case replyInProgress:
 		return clerkwebhook.InProgress, nil
 	case replyForeign:
-		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: key %q holds a value this store did not write", id, s.prefix+id)
+		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: key %q holds a value this store did not write", id, s.key(id))
 	}
 	return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: unexpected reply %d", id, reply)
 }
@@ -236,7 +236,7 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 // Redis lost it). It returns an error wrapping go-redis's when Redis fails;
 // the id may then have been completed or not.
 func (s *Store) Complete(ctx context.Context, id string) error {
-	reply, err := completeScript.Run(ctx, s.client, []string{s.prefix + id},
+	reply, err := completeScript.Run(ctx, s.client, []string{s.key(id)},
 		claimValue(ctx),
 		s.retention.Milliseconds(),
 	).Int64()
@@ -253,11 +253,14 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 // wrapping go-redis's when Redis fails; the claim then stays until its lease
 // ends, and a retry is InProgress until then.
 func (s *Store) Release(ctx context.Context, id string) error {
-	reply, err := releaseScript.Run(ctx, s.client, []string{s.prefix + id},
+	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)},
 		claimValue(ctx),
 	).Int64()
 	return ownerOnly("release", id, reply, err)
 }
+
+// key is id's key: the prefix, then the id as it is.
+func (s *Store) key(id string) string { return s.prefix + id }
 
 // claimValue is the value of a claim owned by the token in ctx.
 func claimValue(ctx context.Context) string {
