@@ -13,13 +13,10 @@ import (
 // defaultPrefix starts every key unless WithPrefix says otherwise.
 const defaultPrefix = "clerkwebhook:"
 
-// The two kinds of value a key holds. A claim records its owner, the
+// A key holds "done", or a claim: "processing:" followed by its owner, the
 // clerkwebhook.ClaimToken of the claimer's context, so that only the owner
-// can complete or release it.
-const (
-	valueDone       = "done"
-	valueProcessing = "processing:" // followed by the owner's token
-)
+// can complete or release it. The scripts below spell both values too.
+const valueProcessing = "processing:"
 
 // Store is a clerkwebhook.Deduplicator on Redis: one key per message id,
 // shared by every replica that uses the same server and prefix. Build it
@@ -206,7 +203,7 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	}
 	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
 		claimValue(ctx),
-		(s.lease + s.retention).Milliseconds(),
+		s.lease.Milliseconds()+s.retention.Milliseconds(),
 		s.retention.Milliseconds(),
 	).Int64()
 	if err != nil {
