@@ -1,0 +1,91 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The environment scripts/with-services sets: the address of a Redis
+// server, and of a second one that a test may stop and start again.
+const (
+	envRedis       = "CLERKWEBHOOK_TEST_REDIS"
+	envOutage      = "CLERKWEBHOOK_TEST_REDIS_OUTAGE"
+	envOutageStop  = "CLERKWEBHOOK_TEST_REDIS_OUTAGE_STOP"
+	envOutageStart = "CLERKWEBHOOK_TEST_REDIS_OUTAGE_START"
+)
+
+// fromEnv returns the value of the environment variable name. When it is
+// unset the test is skipped, saying how to run it; with
+// CLERKWEBHOOK_REQUIRE_SERVICES=1, as CI sets, it fails instead, so that a
+// missing server cannot pass for a green run.
+func fromEnv(tb testing.TB, name string) string {
+	tb.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	msg := name + " is not set: run the Redis tests with scripts/with-services go test ./redisstore/..."
+	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
+		tb.Fatal(msg + " (CLERKWEBHOOK_REQUIRE_SERVICES=1)")
+	}
+	tb.Skip(msg)
+	return ""
+}
+
+// newClient returns a client of the Redis server whose address is in the
+// environment variable name (see fromEnv), closed when the test ends.
+func newClient(tb testing.TB, name string) *redis.Client {
+	tb.Helper()
+	addr := fromEnv(tb, name)
+	client := redis.NewClient(&redis.Options{Addr: addr})
+	tb.Cleanup(func() { _ = client.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		tb.Fatalf("Redis at %s (%s): %v", addr, name, err)
+	}
+	return client
+}
+
+// testPrefix returns a key prefix no other test uses, so that tests can run
+// in parallel and again on the same server, and deletes its keys when the
+// test ends. It is hexadecimal, so it holds no SCAN pattern characters.
+func testPrefix(tb testing.TB, client redis.UniversalClient) string {
+	tb.Helper()
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	prefix := "clerkwebhooktest:" + hex.EncodeToString(b) + ":"
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := deleteKeys(ctx, client, prefix); err != nil {
+			tb.Logf("deleting the keys under %s: %v", prefix, err)
+		}
+	})
+	return prefix
+}
+
+// keysUnder returns every key that starts with prefix.
+func keysUnder(ctx context.Context, client redis.UniversalClient, prefix string) ([]string, error) {
+	var keys []string
+	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	return keys, iter.Err()
+}
+
+func deleteKeys(ctx context.Context, client redis.UniversalClient, prefix string) error {
+	keys, err := keysUnder(ctx, client, prefix)
+	for len(keys) > 0 && err == nil {
+		n := min(len(keys), 1000)
+		err = client.Del(ctx, keys[:n]...).Err()
+		keys = keys[n:]
+	}
+	return err
+}

@@ -1,0 +1,279 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
+// defaultPrefix starts every key unless WithPrefix says otherwise.
+const defaultPrefix = "clerkwebhook:"
+
+// A key holds "done", or a claim: "processing:" followed by its owner, the
+// clerkwebhook.ClaimToken of the claimer's context, so that only the owner
+// can complete or release it. The scripts below spell both values too.
+const valueProcessing = "processing:"
+
+// Store is a clerkwebhook.Deduplicator on Redis: one key per message id,
+// shared by every replica that uses the same server and prefix. Build it
+// with New; it is safe for concurrent use.
+type Store struct {
+	client    redis.UniversalClient
+	prefix    string
+	lease     time.Duration
+	retention time.Duration
+}
+
+var _ clerkwebhook.Deduplicator = (*Store)(nil)
+
+// An Option configures a Store in New. A nil Option is ignored.
+type Option func(*Store) error
+
+// WithPrefix sets the text that starts every key ("clerkwebhook:" when not
+// given): a message id's key is the prefix followed by the id. Give every
+// replica of one endpoint the same prefix, and each endpoint that shares the
+// Redis database a prefix of its own. An empty prefix is an error
+// (clerkwebhook.ErrInvalidOption): keys would be bare message ids, in the
+// namespace of everything else in the database.
+func WithPrefix(p string) Option {
+	return func(s *Store) error {
+		if p == "" {
+			return fmt.Errorf("%w: redisstore: the key prefix must not be empty", clerkwebhook.ErrInvalidOption)
+		}
+		s.prefix = p
+		return nil
+	}
+}
+
+// WithLease sets how long a claim in progress makes other deliveries of the
+// message InProgress (clerkwebhook.DefaultLease, one minute, when not
+// given). After it, the next delivery takes the claim over, and the late
+// Complete or Release of the old owner returns an error wrapping
+// clerkwebhook.ErrLeaseExpired. It counts in whole milliseconds on Redis's
+// clock; a lease under one millisecond is an error
+// (clerkwebhook.ErrInvalidOption).
+func WithLease(d time.Duration) Option {
+	return func(s *Store) error {
+		if d < time.Millisecond {
+			return fmt.Errorf("%w: redisstore: the lease must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
+		}
+		s.lease = d
+		return nil
+	}
+}
+
+// WithRetention sets how long a completed message id is remembered
+// (clerkwebhook.DefaultDedupTTL, 72 hours, when not given): a delivery of it
+// within that time is Completed, and one after it runs the callback again.
+// Keep it longer than the sender retries: Svix retries a failed message over
+// about 28 hours. It counts in whole milliseconds on Redis's clock; a
+// retention under one millisecond is an error
+// (clerkwebhook.ErrInvalidOption).
+func WithRetention(d time.Duration) Option {
+	return func(s *Store) error {
+		if d < time.Millisecond {
+			return fmt.Errorf("%w: redisstore: the retention must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
+		}
+		s.retention = d
+		return nil
+	}
+}
+
+// New returns a Store that keeps its keys in client, which may be a
+// *redis.Client, a *redis.ClusterClient, a failover (Sentinel) client or a
+// *redis.Ring: every operation is one script on one key. New does no I/O;
+// the first Claim finds out whether the server answers.
+//
+// A nil client, or an Option given a value it cannot use, is an error
+// wrapping clerkwebhook.ErrInvalidOption. The Store does not close client.
+func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: redisstore: nil Redis client", clerkwebhook.ErrInvalidOption)
+	}
+	s := &Store{
+		client:    client,
+		prefix:    defaultPrefix,
+		lease:     clerkwebhook.DefaultLease,
+		retention: clerkwebhook.DefaultDedupTTL,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// A claim's key lives for the lease plus the retention. While more than the
+// retention is left, the lease runs: other deliveries are InProgress. Once
+// the lease has ended, the next Claim takes the message over; until one
+// does, the owner can still Complete (its work is done, and a retry must not
+// repeat it) or Release. A claim whose process died is forgotten when the
+// key expires. Every time is Redis's own (PX and PTTL), never this process's.
+//
+// Each script reads and writes the one key in KEYS[1], so it is atomic, and
+// runs on Redis Cluster too. Each is idempotent for the owner, so that
+// go-redis may retry it when a reply was lost: a Claim repeated by its owner
+// is Claimed again (the key unchanged), a repeated Complete finds the id
+// done, and a repeated Release finds nothing to release.
+
+// claimScript: ARGV[1] is the claim's value, ARGV[2] the key's lifetime
+// (lease + retention) and ARGV[3] the retention, both in milliseconds.
+var claimScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then
+  return 1
+end
+if v == ARGV[1] then
+  return 0
+end
+if v then
+  if string.sub(v, 1, 11) ~= 'processing:' then
+    return -1
+  end
+  if redis.call('PTTL', KEYS[1]) > tonumber(ARGV[3]) then
+    return 2
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+`)
+
+// claimScript's replies.
+const (
+	replyClaimed    = 0
+	replyCompleted  = 1
+	replyInProgress = 2
+	replyForeign    = -1 // the key holds a value this store did not write
+)
+
+// completeScript: ARGV[1] is the caller's claim value, ARGV[2] the retention
+// in milliseconds.
+var completeScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then
+  return 1
+end
+if v ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+return 1
+`)
+
+// releaseScript: ARGV[1] is the caller's claim value.
+var releaseScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false or v == 'done' then
+  return 1
+end
+if v ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+// Replies of completeScript and releaseScript.
+const (
+	replyNotOwner = 0
+	replyOK       = 1
+)
+
+// Claim implements clerkwebhook.Deduplicator: it claims id for the
+// clerkwebhook.ClaimToken in ctx, or reports that id is Completed, or
+// InProgress under a lease that has not ended. A claim whose lease has ended
+// is taken over.
+//
+// It returns an error, and InProgress, when ctx is already cancelled
+// (nothing is claimed), when Redis fails or cannot be reached (the error
+// wraps go-redis's), and when the key holds a value this Store did not
+// write: a prefix shared with other data. The Handler answers 500 to any of
+// them, so the sender retries.
+func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, error) {
+	if err := ctx.Err(); err != nil {
+		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
+	}
+	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
+		claimValue(ctx),
+		s.lease.Milliseconds()+s.retention.Milliseconds(),
+		s.retention.Milliseconds(),
+	).Int64()
+	if err != nil {
+		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
+	}
+	switch reply {
+	case replyClaimed:
+		return clerkwebhook.Claimed, nil
+	case replyCompleted:
+		return clerkwebhook.Completed, nil
+	case replyInProgress:
+		return clerkwebhook.InProgress, nil
+	case replyForeign:
+		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: key %q holds a value this store did not write", id, s.key(id))
+	}
+	return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: unexpected reply %d", id, reply)
+}
+
+// Complete implements clerkwebhook.Deduplicator: it records id as done for
+// the retention, if the clerkwebhook.ClaimToken in ctx owns its claim, even
+// after the lease as long as no other delivery took it over. Completing an
+// id that is already done returns nil and changes nothing.
+//
+// It returns an error wrapping clerkwebhook.ErrLeaseExpired, and changes
+// nothing, when ctx's token does not own the claim: another delivery took it
+// over, nobody claimed id, or the claim was forgotten (its key expired, or
+// Redis lost it). It returns an error wrapping go-redis's when Redis fails;
+// the id may then have been completed or not.
+func (s *Store) Complete(ctx context.Context, id string) error {
+	reply, err := completeScript.Run(ctx, s.client, []string{s.key(id)},
+		claimValue(ctx),
+		s.retention.Milliseconds(),
+	).Int64()
+	return ownerOnly("complete", id, reply, err)
+}
+
+// Release implements clerkwebhook.Deduplicator: it deletes the claim on id
+// that the clerkwebhook.ClaimToken in ctx owns, so that a retry can claim id
+// again. Releasing an id that is done, or not claimed at all, returns nil
+// and changes nothing: Release never forgets a completed id.
+//
+// It returns an error wrapping clerkwebhook.ErrLeaseExpired, and changes
+// nothing, when another delivery owns the claim. It returns an error
+// wrapping go-redis's when Redis fails; the claim then stays until its lease
+// ends, and a retry is InProgress until then.
+func (s *Store) Release(ctx context.Context, id string) error {
+	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)},
+		claimValue(ctx),
+	).Int64()
+	return ownerOnly("release", id, reply, err)
+}
+
+// key is id's key: the prefix, then the id as it is.
+func (s *Store) key(id string) string { return s.prefix + id }
+
+// claimValue is the value of a claim owned by the token in ctx.
+func claimValue(ctx context.Context) string {
+	return valueProcessing + clerkwebhook.ClaimToken(ctx)
+}
+
+// ownerOnly turns the reply of completeScript or releaseScript into
+// Complete's or Release's error.
+func ownerOnly(op, id string, reply int64, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("redisstore: %s message %s: %w", op, id, err)
+	case reply == replyNotOwner:
+		return fmt.Errorf("%w: message %s", clerkwebhook.ErrLeaseExpired, id)
+	case reply != replyOK:
+		return fmt.Errorf("redisstore: %s message %s: unexpected reply %d", op, id, reply)
+	}
+	return nil
+}
