@@ -31,6 +31,18 @@ var snippetImports = map[string]string{
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest": "clerkwebhooktest.NewSecret",
 }
 
+// adapterImports are the packages of the adapter modules, imported by a
+// snippet that names them. They resolve in the workspace (go.work) only:
+// outside it, as in CI's run of the core module under Go 1.22, the
+// snippets that use them are left to the workspace run.
+var adapterImports = map[string]string{
+	"pgstore.":    "github.com/seed77920f6a/clerkwebhook/pgstore",
+	"pgxpool.":    "github.com/jackc/pgx/v5/pgxpool",
+	"pgx.":        "github.com/jackc/pgx/v5",
+	"redisstore.": "github.com/seed77920f6a/clerkwebhook/redisstore",
+	"redis.":      "github.com/redis/go-redis/v9",
+}
+
 // A snippet is one fenced go block of a Markdown file.
 type snippet struct {
 	file string
@@ -96,8 +108,20 @@ func TestDocSnippetsCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gowork := goEnv(t, "GOWORK")
+	workspace := gowork != "" && gowork != "off"
 	args := []string{"vet"}
 	for i, s := range snippets {
+		var adapters []string
+		for prefix, path := range adapterImports {
+			if strings.Contains(s.code, prefix) {
+				adapters = append(adapters, path)
+			}
+		}
+		if len(adapters) > 0 && !workspace {
+			t.Logf("%s:%d: uses an adapter module; compiled in the workspace run", s.file, s.line)
+			continue
+		}
 		dir := filepath.Join(root, fmt.Sprintf("s%02d", i))
 		args = append(args, "./"+filepath.ToSlash(dir))
 		if err := os.Mkdir(dir, 0o755); err != nil {
@@ -106,6 +130,9 @@ func TestDocSnippetsCompile(t *testing.T) {
 		var b bytes.Buffer
 		b.WriteString("package snippet\n\nimport (\n")
 		for path := range snippetImports {
+			fmt.Fprintf(&b, "\t%q\n", path)
+		}
+		for _, path := range adapters {
 			fmt.Fprintf(&b, "\t%q\n", path)
 		}
 		b.WriteString(")\n\n")
@@ -131,7 +158,7 @@ func TestDocSnippetsCompile(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("documentation snippets do not compile:\n%s", out)
 	}
-	t.Logf("%d snippets compiled", len(snippets))
+	t.Logf("%d of %d snippets compiled", len(args)-1, len(snippets))
 }
 
 // snippetEnv declares what fragments assume: the values a reader has in
@@ -154,3 +181,13 @@ func setRole(orgID, userID, role string)               {}
 func deleteOrg(id string)                              {}
 func grant(plan string, from time.Time)                {}
 `
+
+// goEnv returns the go command's value of an environment setting.
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
