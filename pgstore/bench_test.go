@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // BenchmarkClaimComplete measures what the Handler asks of the Store for
@@ -43,4 +44,14 @@ func BenchmarkClaimComplete(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkHandler compares a Handler on this Store with one on the memory
+// deduplicator, side by side in one run.
+func BenchmarkHandler(b *testing.B) {
+	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator(0)) })
+	b.Run("pgstore", func(b *testing.B) {
+		store, _ := newStore(b, testPool(b, "CLERKWEBHOOK_TEST_POSTGRES"))
+		storetest.BenchmarkHandler(b, store)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 	"github.com/seed77920f6a/clerkwebhook/redisstore"
 )
 
@@ -41,4 +42,18 @@ func BenchmarkClaimComplete(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "messages/s")
+}
+
+// BenchmarkHandler compares a Handler on this Store with one on the memory
+// deduplicator, side by side in one run.
+func BenchmarkHandler(b *testing.B) {
+	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator(0)) })
+	b.Run("redisstore", func(b *testing.B) {
+		client := newClient(b, "CLERKWEBHOOK_TEST_REDIS")
+		store, err := redisstore.New(client, redisstore.WithPrefix(testPrefix(b, client)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		storetest.BenchmarkHandler(b, store)
+	})
 }
