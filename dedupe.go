@@ -49,28 +49,12 @@ func (s ClaimState) String() string {
 //   - a retry of a message that failed runs the callback again;
 //   - two deliveries of one message at the same moment run it once.
 //
-// Implementations must be safe for concurrent use. For several replicas, back
-// it with a shared store, claiming atomically:
-//
-//	-- SQL (PostgreSQL, SQLite): one row per message id
-//	CREATE TABLE clerk_webhook_messages (
-//	    id          text PRIMARY KEY,
-//	    state       text NOT NULL,            -- 'processing' or 'done'
-//	    owner       text NOT NULL,            -- ClaimToken of the holder
-//	    expires_at  timestamptz NOT NULL      -- end of the lease, or of retention
-//	);
-//	-- Claim: insert, or take over a 'processing' row whose lease ended;
-//	-- zero rows affected means someone has it: read its state.
-//	INSERT INTO clerk_webhook_messages VALUES ($1, 'processing', $2, now() + lease)
-//	ON CONFLICT (id) DO UPDATE SET owner = $2, expires_at = now() + lease
-//	WHERE clerk_webhook_messages.state = 'processing' AND clerk_webhook_messages.expires_at < now();
-//	-- Complete: UPDATE ... SET state = 'done', expires_at = now() + retention WHERE id = $1 AND owner = $2;
-//	-- Release:  DELETE ... WHERE id = $1 AND owner = $2 AND state = 'processing';
-//
-//	# Redis: the claim expires by itself if the process dies mid-callback
-//	SET clerk:msg:<id> processing:<token> NX EX 60   # Claim; nil reply: GET it
-//	SET clerk:msg:<id> done EX 259200                # Complete (keep 72 h), if still ours
-//	DEL clerk:msg:<id>                               # Release, if still ours
+// Implementations must be safe for concurrent use. For several replicas, use
+// a shared store: the modules github.com/seed77920f6a/clerkwebhook/pgstore
+// (PostgreSQL, with exactly-once effects through Store.InTx) and
+// github.com/seed77920f6a/clerkwebhook/redisstore (Redis) implement this
+// interface, and clerkwebhooktest.TestDeduplicator checks any other against
+// the same contract.
 //
 // A claim whose process died must not block the message forever: give
 // in-progress claims a lease, longer than a callback can take and shorter
