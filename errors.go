@@ -11,8 +11,9 @@ import (
 
 // Sentinel errors. Every error this package returns or reports wraps exactly
 // one of them, so callers branch with errors.Is and never on message text.
-// The one addition is a *CallbackError, which also wraps what the callback
-// returned.
+// The additions are a *CallbackError, which also wraps what the callback
+// returned, and Permanent's result, which wraps ErrPermanent and the error
+// it marks.
 var (
 	// Configuration: returned by NewVerifier, and by the package-level
 	// Verify when the environment holds no usable secret.
@@ -91,6 +92,13 @@ var (
 	// ErrCallback means a callback returned an error or panicked; the error
 	// is a *CallbackError. Answered 500, so the sender retries.
 	ErrCallback = errors.New("clerkwebhook: callback failed")
+	// ErrPermanent marks a failure no retry can fix (see Permanent).
+	// Answered 422 with "webhook-delivery: abort-message", so the sender
+	// does not retry.
+	ErrPermanent = errors.New("clerkwebhook: permanent failure")
+	// ErrQueue means the Queue could not store the event; the error also
+	// wraps the queue's error. Answered 500, so the sender retries.
+	ErrQueue = errors.New("clerkwebhook: queue failed")
 )
 
 // A Reason says exactly what was wrong, below the level of the sentinel a

@@ -24,13 +24,18 @@ type Callback func(ctx context.Context, e Event) error
 //	405  not a POST (with Allow: POST)
 //	409  the same message is being processed by another request right now
 //	413  body larger than the Verifier's limit (WithMaxBodyBytes)
-//	500  the callback failed or panicked, the Deduplicator failed, or the
-//	     body could not be read
+//	422  the callback returned a Permanent error; with the header
+//	     "webhook-delivery: abort-message", so Svix does not retry it
+//	500  the callback failed or panicked, the Deduplicator or the Queue
+//	     failed, or the body could not be read
 //
 // Svix retries every non-2xx answer, so a failing callback is retried and an
 // event type the app does not handle is not. The response body is a short
 // fixed text; the reason goes to the error handler (WithErrorHandler), which
 // by default logs it with log/slog.
+//
+// With WithQueue, a verified event is stored in the queue and acknowledged,
+// and the queue's workers run the callbacks through Dispatch.
 //
 // Register callbacks with On, OnNewType and OnOther before serving.
 // Registration mistakes panic, as they do with http.ServeMux, so that they
@@ -41,6 +46,7 @@ type Callback func(ctx context.Context, e Event) error
 type Handler struct {
 	verifier *Verifier
 	dedup    Deduplicator
+	queue    Queue
 	onError  func(*http.Request, error)
 
 	mu        sync.RWMutex
@@ -195,16 +201,20 @@ func (h *Handler) callback(t EventType) Callback {
 	return h.other
 }
 
-// process runs fn once per message: it claims the message in the
-// Deduplicator (a duplicate of a completed message returns nil without
-// running fn), runs fn, and completes the claim on success. Every other exit
-// from fn releases the claim, so that the retry runs it again: an error, a
-// panic (http.ErrAbortHandler is re-raised for net/http), and
-// runtime.Goexit, which t.FailNow calls.
+// process runs fn (or, with a Queue, enqueues the event) once per message:
+// it claims the message in the Deduplicator (a duplicate of a completed
+// message returns nil without running fn), does the work, and completes the
+// claim on success. Every other exit releases the claim, so that the retry
+// does the work again: an error, a panic (http.ErrAbortHandler is re-raised
+// for net/http), and runtime.Goexit, which t.FailNow calls.
 func (h *Handler) process(r *http.Request, fn Callback, ev Event) error {
 	ctx := r.Context()
+	work := func(ctx context.Context) error { return runCallback(ctx, fn, ev, true) }
+	if h.queue != nil {
+		work = func(ctx context.Context) error { return h.enqueue(ctx, ev) }
+	}
 	if h.dedup == nil {
-		return runCallback(ctx, fn, ev)
+		return work(ctx)
 	}
 	ctx = ClaimContext(ctx)
 	state, err := h.dedup.Claim(ctx, ev.ID)
@@ -227,7 +237,7 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event) error {
 			}
 		}
 	}()
-	if err := runCallback(ctx, fn, ev); err != nil {
+	if err := work(ctx); err != nil {
 		return err
 	}
 	succeeded = true
@@ -259,11 +269,12 @@ func (e *CallbackError) Error() string {
 func (e *CallbackError) Unwrap() []error { return []error{ErrCallback, e.Err} }
 
 // runCallback runs fn, turning a panic into an error so that one bad event
-// cannot take the server down.
-func runCallback(ctx context.Context, fn Callback, ev Event) (err error) {
+// cannot take the server down. In a request (inRequest), the panic
+// http.ErrAbortHandler is raised again for net/http to abort the response.
+func runCallback(ctx context.Context, fn Callback, ev Event, inRequest bool) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
+			if p == http.ErrAbortHandler && inRequest {
 				panic(p)
 			}
 			err = &CallbackError{Type: ev.Type, MessageID: ev.ID, Panic: p,
@@ -283,6 +294,7 @@ var statusText = map[int]string{
 	http.StatusMethodNotAllowed:      "method not allowed\n",
 	http.StatusConflict:              "already in progress\n",
 	http.StatusRequestEntityTooLarge: "payload too large\n",
+	http.StatusUnprocessableEntity:   "cannot be processed\n",
 	http.StatusInternalServerError:   "internal error\n",
 }
 
@@ -292,6 +304,8 @@ var statusText = map[int]string{
 func statusOf(err error) int {
 	var ve *VerificationError
 	switch {
+	case errors.Is(err, ErrPermanent):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrCallback):
 		return http.StatusInternalServerError
 	case errors.Is(err, ErrMethodNotAllowed):
@@ -304,7 +318,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	}
 	// ErrBodyIncomplete (the client went away: let Svix retry),
-	// ErrDeduplicator, ErrMissingSecret.
+	// ErrDeduplicator, ErrQueue, ErrMissingSecret.
 	return http.StatusInternalServerError
 }
 
@@ -317,6 +331,10 @@ func (h *Handler) reply(w http.ResponseWriter, status int) {
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.onError(r, err)
+	if isPermanent(err) {
+		// Svix stops retrying this message (see Permanent).
+		w.Header().Set("Webhook-Delivery", "abort-message")
+	}
 	h.reply(w, statusOf(err))
 }
 
