@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 	"github.com/seed77920f6a/clerkwebhook/pgstore"
 	"github.com/stretchr/testify/require"
 )
@@ -19,23 +19,11 @@ import (
 // What the test files share: the servers from scripts/with-services and a
 // table of its own for each test.
 
-// serviceEnv returns the environment variable name, which
-// scripts/with-services sets to a server's address (or to an executable for
-// the outage tests). Without it the test is skipped, or fails when
-// CLERKWEBHOOK_REQUIRE_SERVICES=1, as CI sets it, so that CI never passes by
-// skipping.
-func serviceEnv(tb testing.TB, name string) string {
-	tb.Helper()
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	msg := name + " is not set: this test needs a real PostgreSQL; run it as scripts/with-services go test ./pgstore/..."
-	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
-		tb.Fatal(msg + " (CLERKWEBHOOK_REQUIRE_SERVICES=1 forbids skipping)")
-	}
-	tb.Skip(msg)
-	return ""
-}
+// serviceEnv returns the value of the environment variable name, which
+// scripts/with-services sets to a server's address (or to an executable
+// for the outage tests): storetest.Service skips the test without it, or
+// fails it when CLERKWEBHOOK_REQUIRE_SERVICES=1, as CI sets it.
+func serviceEnv(tb testing.TB, name string) string { return storetest.Service(tb, name) }
 
 // testPool returns a pool on the PostgreSQL server at the address in the
 // environment variable env, closed when the test ends. It holds up to 32

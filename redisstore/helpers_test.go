@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // The environment scripts/with-services sets: the address of a Redis
@@ -20,22 +20,11 @@ const (
 	envOutageStart = "CLERKWEBHOOK_TEST_REDIS_OUTAGE_START"
 )
 
-// fromEnv returns the value of the environment variable name. When it is
-// unset the test is skipped, saying how to run it; with
-// CLERKWEBHOOK_REQUIRE_SERVICES=1, as CI sets, it fails instead, so that a
-// missing server cannot pass for a green run.
-func fromEnv(tb testing.TB, name string) string {
-	tb.Helper()
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	msg := name + " is not set: run the Redis tests with scripts/with-services go test ./redisstore/..."
-	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
-		tb.Fatal(msg + " (CLERKWEBHOOK_REQUIRE_SERVICES=1)")
-	}
-	tb.Skip(msg)
-	return ""
-}
+// fromEnv returns the value of the environment variable name, which
+// scripts/with-services sets to a server's address (or to an executable
+// for the outage tests): storetest.Service skips the test without it, or
+// fails it when CLERKWEBHOOK_REQUIRE_SERVICES=1, as CI sets it.
+func fromEnv(tb testing.TB, name string) string { return storetest.Service(tb, name) }
 
 // newClient returns a client of the Redis server whose address is in the
 // environment variable name (see fromEnv), closed when the test ends.

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook"
-	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/diagnose/diagnosetest"
 )
 
 // wrongSecret is the diagnosis of a delivery signed under another secret.
@@ -65,24 +63,10 @@ func noSecretInEnv(t *testing.T) {
 	t.Setenv(clerkwebhook.EnvSecret, "")
 }
 
-// newTestSecret makes a signing secret without the code under test.
-func newTestSecret(t *testing.T) string {
-	t.Helper()
-	key := make([]byte, 24)
-	_, err := rand.Read(key)
-	require.NoError(t, err)
-	return "whsec_" + base64.StdEncoding.EncodeToString(key)
-}
+func newTestSecret(t *testing.T) string { return diagnosetest.NewSecret(t) }
 
-// refSign signs with the reference Standard Webhooks library and returns
-// the signature header value.
 func refSign(t *testing.T, secret, id string, ts time.Time, body []byte) string {
-	t.Helper()
-	wh, err := standardwebhooks.NewWebhook(secret)
-	require.NoError(t, err)
-	sig, err := wh.Sign(id, ts, body)
-	require.NoError(t, err)
-	return sig
+	return diagnosetest.Sign(t, secret, id, ts, body)
 }
 
 // refHeaders returns a headers file for a delivery signed by the reference
@@ -119,62 +103,19 @@ func compactFixture(t *testing.T) []byte {
 	return compactFixtureOf(t, clerkwebhook.UserCreated)
 }
 
-// compactFixtureOf is an event type's fixture as Clerk sends it.
 func compactFixtureOf(t *testing.T, et clerkwebhook.EventType) []byte {
-	t.Helper()
-	raw := clerkwebhooktest.Fixture(et)
-	require.NotNil(t, raw)
-	var buf bytes.Buffer
-	require.NoError(t, json.Compact(&buf, raw))
-	return buf.Bytes()
+	return diagnosetest.CompactFixture(t, et)
 }
 
-// The re-encodings a middleware applies, each made by the standard library
-// as the middleware would make it.
+// The deliveries come from diagnosetest, shared with the command's tests.
 
-// goEscaped is body with <, > and & escaped as Go's encoding/json writes
-// them, keys and everything else unchanged.
-func goEscaped(body []byte) []byte {
-	var buf bytes.Buffer
-	json.HTMLEscape(&buf, body)
-	return buf.Bytes()
-}
+func goEscaped(body []byte) []byte { return diagnosetest.GoEscaped(body) }
 
-// mapRoundTrip decodes body into a map and encodes it again.
-func mapRoundTrip(t *testing.T, body []byte) []byte {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m))
-	out, err := json.Marshal(m)
-	require.NoError(t, err)
-	return out
-}
+func mapRoundTrip(t *testing.T, body []byte) []byte { return diagnosetest.MapRoundTrip(t, body) }
 
-// structRoundTrip decodes body into a struct that declares only the
-// envelope's type and data, and encodes it again.
-func structRoundTrip(t *testing.T, body []byte) []byte {
-	t.Helper()
-	var env struct {
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}
-	require.NoError(t, json.Unmarshal(body, &env))
-	out, err := json.Marshal(env)
-	require.NoError(t, err)
-	return out
-}
+func structRoundTrip(t *testing.T, body []byte) []byte { return diagnosetest.StructRoundTrip(t, body) }
 
-// spaced is compact JSON with a space after each colon and comma between
-// tokens, as Python's json.dumps writes by default.
-func spaced(t *testing.T, compact []byte) []byte {
-	t.Helper()
-	out := bytes.ReplaceAll(compact, []byte(`":`), []byte(`": `))
-	out = bytes.ReplaceAll(out, []byte(`,"`), []byte(`, "`))
-	var back bytes.Buffer
-	require.NoError(t, json.Compact(&back, out))
-	require.Equal(t, string(compact), back.String(), "only whitespace between tokens was added")
-	return out
-}
+func spaced(t *testing.T, compact []byte) []byte { return diagnosetest.Spaced(t, compact) }
 
 // changed is body with its data.id altered: a change after signing that no
 // repair undoes, so that only the signs of re-encoding remain to be seen.
@@ -186,12 +127,8 @@ func changed(t *testing.T, body []byte) []byte {
 	return out
 }
 
-// indented re-serializes JSON with the given indent.
 func indented(t *testing.T, body []byte, indent string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, json.Indent(&buf, body, "", indent))
-	return buf.Bytes()
+	return diagnosetest.Indented(t, body, indent)
 }
 
 // dataID is the fixture's data.id.
