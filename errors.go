@@ -76,6 +76,10 @@ var (
 
 	// Reported by a Handler to its error handler (WithErrorHandler).
 
+	// ErrForbiddenSource means the client address is not among the allowed
+	// sources (WithAllowedSources), or a trusted proxy forwarded an unusable
+	// one (WithTrustedProxies). Answered 403 before the body is read.
+	ErrForbiddenSource = errors.New("clerkwebhook: source not allowed")
 	// ErrMethodNotAllowed means the request was not a POST. Answered 405.
 	ErrMethodNotAllowed = errors.New("clerkwebhook: method not allowed")
 	// ErrInProgress means another request holds the message's claim in the

@@ -21,7 +21,7 @@ var packageSentinels = []error{
 	ErrBodyTooLarge, ErrBodyIncomplete,
 	ErrMissingHeader, ErrInvalidHeader, ErrNoMatchingSignature, ErrTimestampTooOld, ErrTimestampTooNew,
 	ErrInvalidPayload, ErrWrongEventType,
-	ErrMethodNotAllowed, ErrInProgress, ErrLeaseExpired, ErrDeduplicator, ErrCallback, ErrPermanent, ErrQueue,
+	ErrForbiddenSource, ErrMethodNotAllowed, ErrInProgress, ErrLeaseExpired, ErrDeduplicator, ErrCallback, ErrPermanent, ErrQueue,
 }
 
 // assertOneSentinel checks the documented contract: err wraps exactly one of

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // A Callback handles one verified event. Returning an error (or panicking)
@@ -21,6 +23,8 @@ type Callback func(ctx context.Context, e Event) error
 //
 //	200  processed, or a type with no callback, or a duplicate already processed
 //	400  not a genuine, current Clerk delivery (headers, signature, timestamp, body)
+//	403  the client address is not allowed (WithAllowedSources), or a
+//	     trusted proxy forwarded an unusable one (WithTrustedProxies)
 //	405  not a POST (with Allow: POST)
 //	409  the same message is being processed by another request right now
 //	413  body larger than the Verifier's limit (WithMaxBodyBytes)
@@ -47,7 +51,10 @@ type Handler struct {
 	verifier *Verifier
 	dedup    Deduplicator
 	queue    Queue
-	onError  func(*http.Request, error)
+	onError  func(*http.Request, error) // nil: see report
+	observer func(*http.Request, Delivery)
+	allowed  []netip.Prefix // nil: every source
+	trusted  []netip.Prefix
 
 	mu        sync.RWMutex
 	callbacks map[EventType]Callback
@@ -104,7 +111,6 @@ func NewHandler(v *Verifier, opts ...HandlerOption) *Handler {
 	h := &Handler{
 		verifier:  v,
 		callbacks: map[EventType]Callback{},
-		onError:   logError,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -166,21 +172,62 @@ func (h *Handler) OnOther(fn Callback) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d := Delivery{Received: time.Now()}
+	answered := false
+	defer func() {
+		// Every outcome is observed once, that of a callback that aborted
+		// the request (a panic with http.ErrAbortHandler, runtime.Goexit)
+		// included: no answer, Status 0.
+		if !answered {
+			d.Err = fmt.Errorf("%w: the callback ended the request without an answer", ErrCallback)
+		}
+		d.Duration = time.Since(d.Received)
+		if h.observer != nil {
+			h.observer(r, d)
+		}
+	}()
+	d.Status, d.Err = h.serve(w, r, &d)
+	if d.Err != nil {
+		h.report(r, d.Err, true)
+		if isPermanent(d.Err) {
+			// Svix stops retrying this message (see Permanent).
+			w.Header().Set("Webhook-Delivery", "abort-message")
+		}
+	}
+	h.reply(w, d.Status)
+	answered = true
+}
+
+// serve is ServeHTTP up to the answer, as a short sequence of steps: the
+// source, the method and signature, the callback's registration, then the
+// work. It fills in what d learns on the way and returns the status and the
+// error behind it.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (int, error) {
+	source, err := h.clientAddr(r)
+	d.Source = source
+	if err == nil && h.allowed != nil && !contains(h.allowed, source) {
+		err = fmt.Errorf("%w: %v", ErrForbiddenSource, source)
+	}
+	if err != nil {
+		return http.StatusForbidden, err // before a byte of the body is read
+	}
 	ev, err := h.verify(w, r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		var ve *VerificationError
+		if errors.As(err, &ve) {
+			d.MessageID = ve.MessageID
+		}
+		return statusOf(err), err
 	}
+	d.MessageID, d.Type = ev.ID, ev.Type
 	fn := h.callback(ev.Type)
 	if fn == nil {
-		h.reply(w, http.StatusOK)
-		return
+		return http.StatusOK, nil
 	}
-	if err := h.process(r, fn, ev); err != nil {
-		h.fail(w, r, err)
-		return
+	if d.Duplicate, err = h.process(r, fn, ev); err != nil {
+		return statusOf(err), err
 	}
-	h.reply(w, http.StatusOK)
+	return http.StatusOK, nil
 }
 
 // verify accepts only a POST whose body verifies.
@@ -207,45 +254,45 @@ func (h *Handler) callback(t EventType) Callback {
 // claim on success. Every other exit releases the claim, so that the retry
 // does the work again: an error, a panic (http.ErrAbortHandler is re-raised
 // for net/http), and runtime.Goexit, which t.FailNow calls.
-func (h *Handler) process(r *http.Request, fn Callback, ev Event) error {
+func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate bool, err error) {
 	ctx := r.Context()
 	work := func(ctx context.Context) error { return runCallback(ctx, fn, ev, true) }
 	if h.queue != nil {
 		work = func(ctx context.Context) error { return h.enqueue(ctx, ev) }
 	}
 	if h.dedup == nil {
-		return work(ctx)
+		return false, work(ctx)
 	}
 	ctx = ClaimContext(ctx)
 	state, err := h.dedup.Claim(ctx, ev.ID)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: claim for message %s: %w", ErrDeduplicator, ev.ID, err)
+		return false, fmt.Errorf("%w: claim for message %s: %w", ErrDeduplicator, ev.ID, err)
 	case state == Completed:
-		return nil
+		return true, nil
 	case state == InProgress:
-		return fmt.Errorf("%w: message %s", ErrInProgress, ev.ID)
+		return false, fmt.Errorf("%w: message %s", ErrInProgress, ev.ID)
 	case state != Claimed:
-		return fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
+		return false, fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
 	}
 	done := context.WithoutCancel(ctx) // the bookkeeping outlives a client that went away
 	succeeded := false
 	defer func() {
 		if !succeeded {
 			if err := h.dedup.Release(done, ev.ID); err != nil {
-				h.onError(r, fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err))
+				h.report(r, fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err), false)
 			}
 		}
 	}()
 	if err := work(ctx); err != nil {
-		return err
+		return false, err
 	}
 	succeeded = true
 	if err := h.dedup.Complete(done, ev.ID); err != nil {
 		// The work is done; answering 500 would run it twice. Report it.
-		h.onError(r, fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err))
+		h.report(r, fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err), false)
 	}
-	return nil
+	return false, nil
 }
 
 // CallbackError is the error a Handler reports when a callback fails or
@@ -291,6 +338,7 @@ func runCallback(ctx context.Context, fn Callback, ev Event, inRequest bool) (er
 var statusText = map[int]string{
 	http.StatusOK:                    "ok\n",
 	http.StatusBadRequest:            "invalid webhook\n",
+	http.StatusForbidden:             "forbidden\n",
 	http.StatusMethodNotAllowed:      "method not allowed\n",
 	http.StatusConflict:              "already in progress\n",
 	http.StatusRequestEntityTooLarge: "payload too large\n",
@@ -310,6 +358,8 @@ func statusOf(err error) int {
 		return http.StatusInternalServerError
 	case errors.Is(err, ErrMethodNotAllowed):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrForbiddenSource):
+		return http.StatusForbidden
 	case errors.Is(err, ErrBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrInProgress):
@@ -329,13 +379,18 @@ func (h *Handler) reply(w http.ResponseWriter, status int) {
 	_, _ = w.Write([]byte(statusText[status]))
 }
 
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.onError(r, err)
-	if isPermanent(err) {
-		// Svix stops retrying this message (see Permanent).
-		w.Header().Set("Webhook-Delivery", "abort-message")
+// report hands a failure to the error handler (WithErrorHandler). Without
+// one, the failure behind the answer (primary) goes to the observer when
+// there is one, in its Delivery; everything else is logged with log/slog,
+// so that no failure goes unseen.
+func (h *Handler) report(r *http.Request, err error, primary bool) {
+	switch {
+	case h.onError != nil:
+		h.onError(r, err)
+	case primary && h.observer != nil:
+	default:
+		logError(r, err)
 	}
-	h.reply(w, statusOf(err))
 }
 
 // logError is the default error handler.

@@ -1,0 +1,298 @@
+package clerkwebhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The observer (one Delivery per request, every outcome) and the source
+// allowlist with trusted proxies.
+
+type observed struct {
+	mu sync.Mutex
+	ds []Delivery
+}
+
+func (o *observed) observe(_ *http.Request, d Delivery) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ds = append(o.ds, d)
+}
+
+func (o *observed) all() []Delivery {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]Delivery(nil), o.ds...)
+}
+
+// Every row of the Handler's status table gives exactly one Delivery, with
+// the fields that row knows.
+func TestObserverSeesEveryOutcome(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	svix := netip.MustParseAddr("44.228.126.217")
+	errBad := errors.New("bad data")
+	cases := []struct {
+		name      string
+		opts      []HandlerOption
+		verifier  []Option
+		callback  Callback
+		request   func(t *testing.T) *http.Request
+		before    func(h *Handler) // deliveries made before the one observed
+		status    int
+		id        string
+		typ       EventType
+		duplicate bool
+		source    netip.Addr
+		err       error
+	}{
+		{name: "processed", status: 200, id: "msg_o", typ: UserCreated, source: svix},
+		{name: "no callback for the type", status: 200, id: "msg_o", typ: SessionCreated, source: svix,
+			request: func(t *testing.T) *http.Request {
+				b := readFixture(t, "session.created.json")
+				return newDelivery(t, testSecret, "msg_o", testNow, b).incoming()
+			}},
+		{name: "duplicate", opts: []HandlerOption{WithDeduplicator(NewMemoryDeduplicator(0))},
+			before: func(h *Handler) { record(h, newDelivery(t, testSecret, "msg_o", testNow, body)) },
+			status: 200, id: "msg_o", typ: UserCreated, duplicate: true, source: svix},
+		{name: "forged", status: 400, id: "msg_o", source: svix, err: ErrNoMatchingSignature,
+			request: func(t *testing.T) *http.Request {
+				return newDelivery(t, otherSecret, "msg_o", testNow, body).incoming()
+			}},
+		{name: "no headers", status: 400, source: svix, err: ErrMissingHeader,
+			request: func(t *testing.T) *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+			}},
+		{name: "forbidden source", opts: []HandlerOption{WithAllowedSources(SvixSourceIPs("eu")...)},
+			status: 403, source: svix, err: ErrForbiddenSource},
+		{name: "GET", status: 405, source: svix, err: ErrMethodNotAllowed,
+			request: func(t *testing.T) *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }},
+		{name: "in progress", opts: []HandlerOption{WithDeduplicator(inProgress{})},
+			status: 409, id: "msg_o", typ: UserCreated, source: svix, err: ErrInProgress},
+		{name: "too large", verifier: []Option{WithMaxBodyBytes(100)}, status: 413, id: "msg_o", source: svix, err: ErrBodyTooLarge},
+		{name: "permanent", callback: func(context.Context, Event) error { return Permanent(errBad) },
+			status: 422, id: "msg_o", typ: UserCreated, source: svix, err: ErrPermanent},
+		{name: "callback error", callback: func(context.Context, Event) error { return errBad },
+			status: 500, id: "msg_o", typ: UserCreated, source: svix, err: ErrCallback},
+		{name: "callback panic", callback: func(context.Context, Event) error { panic("boom") },
+			status: 500, id: "msg_o", typ: UserCreated, source: svix, err: ErrCallback},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := &observed{}
+			h := NewHandler(testVerifier(t, tc.verifier...), append([]HandlerOption{WithObserver(obs.observe)}, tc.opts...)...)
+			cb := tc.callback
+			if cb == nil {
+				cb = func(context.Context, Event) error { return nil }
+			}
+			h.On(UserCreated, cb)
+			if tc.before != nil {
+				tc.before(h)
+			}
+			var r *http.Request
+			if tc.request != nil {
+				r = tc.request(t)
+			} else {
+				r = newDelivery(t, testSecret, "msg_o", testNow, body).incoming()
+			}
+			r.RemoteAddr = "44.228.126.217:41000"
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, r)
+			took := time.Since(start)
+
+			ds := obs.all()
+			if tc.before != nil {
+				ds = ds[1:]
+			}
+			require.Len(t, ds, 1, "one Delivery per request")
+			d := ds[0]
+			assert.Equal(t, tc.status, rec.Code)
+			assert.Equal(t, tc.status, d.Status)
+			assert.Equal(t, tc.id, d.MessageID)
+			assert.Equal(t, tc.typ, d.Type)
+			assert.Equal(t, tc.duplicate, d.Duplicate)
+			assert.Equal(t, tc.source, d.Source)
+			if tc.err == nil {
+				assert.NoError(t, d.Err)
+			} else {
+				assert.ErrorIs(t, d.Err, tc.err)
+			}
+			assert.False(t, d.Received.IsZero())
+			assert.True(t, d.Duration > 0 && d.Duration <= took, "duration %v of %v", d.Duration, took)
+			assert.NotContains(t, strings.ToLower(fmtDelivery(d)), strings.ToLower(testSecret[6:]))
+		})
+	}
+}
+
+func fmtDelivery(d Delivery) string {
+	var b strings.Builder
+	b.WriteString(d.MessageID)
+	if d.Err != nil {
+		b.WriteString(d.Err.Error())
+	}
+	return b.String()
+}
+
+// inProgress is a Deduplicator for which every message is being processed
+// elsewhere.
+type inProgress struct{}
+
+func (inProgress) Claim(context.Context, string) (ClaimState, error) { return InProgress, nil }
+func (inProgress) Complete(context.Context, string) error            { return nil }
+func (inProgress) Release(context.Context, string) error             { return nil }
+
+// A callback that ends the request without an answer is observed too.
+func TestObserverSeesAnAbortedRequest(t *testing.T) {
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithObserver(obs.observe))
+	h.On(UserCreated, func(context.Context, Event) error { runtime.Goexit(); return nil })
+	_, ended := serveAsync(t, h, "msg_gone", readFixture(t, "user.created.json"))
+	<-ended
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.Equal(t, 0, ds[0].Status)
+	assert.ErrorIs(t, ds[0].Err, ErrCallback)
+	assert.Equal(t, "msg_gone", ds[0].MessageID)
+}
+
+// The observer replaces the default logging of the failures behind the
+// answers; a failure that does not change the answer is still logged.
+func TestObserverReplacesDefaultLogging(t *testing.T) {
+	var logged bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	obs := &observed{}
+	failComplete := faultyDedup{Deduplicator: NewMemoryDeduplicator(0), completeErr: errors.New("store down")}
+	h := NewHandler(testVerifier(t), WithObserver(obs.observe), WithDeduplicator(failComplete))
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
+	body := readFixture(t, "user.created.json")
+
+	assert.Equal(t, 400, record(h, newDelivery(t, otherSecret, "msg_f", testNow, body)).Code)
+	assert.Empty(t, logged.String(), "a failure the observer sees was logged too")
+	assert.Equal(t, 200, record(h, newDelivery(t, testSecret, "msg_c", testNow, body)).Code)
+	assert.Contains(t, logged.String(), "store down", "a failed Complete went unseen")
+	assert.Len(t, obs.all(), 2)
+
+	// Without an observer, every failure is logged.
+	logged.Reset()
+	h = NewHandler(testVerifier(t))
+	record(h, newDelivery(t, otherSecret, "msg_f", testNow, body))
+	assert.Contains(t, logged.String(), "no matching signature")
+}
+
+func TestSvixSourceIPs(t *testing.T) {
+	us := SvixSourceIPs("us")
+	assert.Contains(t, us, netip.MustParsePrefix("44.228.126.217/32"))
+	assert.Contains(t, us, netip.MustParsePrefix("2600:1f24:64:8000::/56"))
+	assert.Len(t, us, 5)
+	assert.Len(t, SvixSourceIPs("us", "eu"), 9)
+	all := SvixSourceIPs()
+	for _, r := range []string{"us", "us-east", "eu", "au", "ca", "in"} {
+		for _, p := range SvixSourceIPs(r) {
+			assert.Contains(t, all, p, "region %s", r)
+		}
+	}
+	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("mars"): unknown region; the regions are au, ca, eu, in, us, us-east`,
+		func() { SvixSourceIPs("mars") })
+	assert.Panics(t, func() { WithAllowedSources() })
+	assert.Panics(t, func() { WithTrustedProxies() })
+	assert.Panics(t, func() { WithAllowedSources(netip.Prefix{}) })
+	assert.Panics(t, func() { WithObserver(nil) })
+}
+
+// The client address: the peer, unless the peer is a trusted proxy; then
+// the forwarded address, walked from the right past trusted hops.
+func TestAllowedSources(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	lb := netip.MustParsePrefix("10.0.0.0/8")
+	v6lb := netip.MustParsePrefix("fd00::/8")
+	cases := []struct {
+		name    string
+		trusted []netip.Prefix
+		peer    string
+		header  http.Header
+		status  int
+		source  string // "" for none
+	}{
+		{"Svix directly", nil, "44.228.126.217:5000", nil, 200, "44.228.126.217"},
+		{"another address directly", nil, "198.51.100.7:5000", nil, 403, "198.51.100.7"},
+		{"IPv4-mapped peer", nil, "[::ffff:44.228.126.217]:5000", nil, 200, "44.228.126.217"},
+		{"Svix over IPv6", nil, "[2600:1f24:64:8000::17]:5000", nil, 200, "2600:1f24:64:8000::17"},
+		{"spoofed X-Forwarded-For from an untrusted peer", nil, "198.51.100.7:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217"}}, 403, "198.51.100.7"},
+		{"spoofed Forwarded from an untrusted peer", []netip.Prefix{lb}, "198.51.100.7:5000",
+			http.Header{"Forwarded": {"for=44.228.126.217"}}, 403, "198.51.100.7"},
+		{"Svix through a trusted proxy", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217"}}, 200, "44.228.126.217"},
+		{"another address through a trusted proxy", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"198.51.100.7"}}, 403, "198.51.100.7"},
+		{"client-supplied hop left of the proxy's", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217, 198.51.100.7"}}, 403, "198.51.100.7"},
+		{"two trusted hops", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"198.51.100.7, 44.228.126.217, 10.9.9.9"}}, 200, "44.228.126.217"},
+		{"hops over two header lines", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"198.51.100.7", "44.228.126.217"}}, 200, "44.228.126.217"},
+		{"IPv4-mapped forwarded address", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"::ffff:44.228.126.217"}}, 200, "44.228.126.217"},
+		{"Forwarded, IPv6 with port", []netip.Prefix{v6lb}, "[fd00::1]:5000",
+			http.Header{"Forwarded": {`for="[2600:1f24:64:8000::17]:4711";proto=https`}}, 200, "2600:1f24:64:8000::17"},
+		{"Forwarded, several elements", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"Forwarded": {`for=198.51.100.7, for=44.228.126.217;by=10.1.2.3`}}, 200, "44.228.126.217"},
+		{"the proxy itself, no header", []netip.Prefix{lb}, "10.1.2.3:5000", nil, 403, "10.1.2.3"},
+		{"malformed X-Forwarded-For from a trusted proxy", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217, not-an-ip"}}, 403, ""},
+		{"empty hop from a trusted proxy", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217,"}}, 403, ""},
+		{"Forwarded unknown", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"Forwarded": {"for=unknown"}}, 403, ""},
+		{"Forwarded without for=", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"Forwarded": {"proto=https"}}, 403, ""},
+		{"both headers from a trusted proxy", []netip.Prefix{lb}, "10.1.2.3:5000",
+			http.Header{"X-Forwarded-For": {"44.228.126.217"}, "Forwarded": {"for=44.228.126.217"}}, 403, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := &observed{}
+			opts := []HandlerOption{WithAllowedSources(SvixSourceIPs("us")...), WithObserver(obs.observe)}
+			if tc.trusted != nil {
+				opts = append(opts, WithTrustedProxies(tc.trusted...))
+			}
+			h := NewHandler(testVerifier(t), opts...)
+			h.On(UserCreated, func(context.Context, Event) error { return nil })
+			r := newDelivery(t, testSecret, "msg_src", testNow, body).incoming()
+			r.RemoteAddr = tc.peer
+			for k, v := range tc.header {
+				r.Header[k] = v
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			assert.Equal(t, tc.status, rec.Code)
+			require.Len(t, obs.all(), 1)
+			d := obs.all()[0]
+			if tc.source == "" {
+				assert.False(t, d.Source.IsValid(), "source %v", d.Source)
+			} else {
+				assert.Equal(t, netip.MustParseAddr(tc.source), d.Source)
+			}
+			if tc.status == 403 {
+				assert.ErrorIs(t, d.Err, ErrForbiddenSource)
+				assert.Equal(t, "forbidden\n", rec.Body.String())
+			}
+		})
+	}
+}
