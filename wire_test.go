@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -320,4 +321,36 @@ func waitFor(t *testing.T, wg *sync.WaitGroup, limit time.Duration) {
 	case <-time.After(limit):
 		t.Fatalf("the server did not start reading every body within %v", limit)
 	}
+}
+
+// A source outside the allowlist is refused before the body: the handler
+// reads none of it, and the server stops taking a large one early.
+func TestHandlerForbiddenSourceReadsNoBody(t *testing.T) {
+	const size = 64 << 20
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithAllowedSources(SvixSourceIPs("us")...), WithObserver(obs.observe))
+	calls := &recorder{}
+	h.On(UserCreated, calls.ok)
+	var read, wire atomic.Int64
+	srv := serveCounting(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = countingBody{r.Body, &read}
+		h.ServeHTTP(w, r)
+	}), &wire)
+
+	src := newEndless(size)
+	rep, err := send(srv.Client(), http.MethodPost, srv.URL, src, size, signed(t, testSecret, "msg_far", testNow, []byte("unused")))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusForbidden, rep.status)
+	assert.Equal(t, "forbidden\n", rep.body)
+	assert.Zero(t, read.Load(), "the handler read the body of a forbidden source")
+	assert.Empty(t, calls.seen())
+	require.Len(t, obs.all(), 1)
+	assert.ErrorIs(t, obs.all()[0].Err, ErrForbiddenSource)
+	assert.Equal(t, netip.MustParseAddr("127.0.0.1"), obs.all()[0].Source)
+	select {
+	case <-src.closed:
+	case <-time.After(10 * time.Second):
+	}
+	assert.Less(t, wire.Load(), int64(netHTTPDrain+64<<10), "the server read on from the wire")
+	t.Logf("server read %d bytes from the wire of a %d-byte body; client produced %d", wire.Load(), size, src.produced.Load())
 }
