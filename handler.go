@@ -38,6 +38,9 @@ type Callback func(ctx context.Context, e Event) error
 // fixed text; the reason goes to the error handler (WithErrorHandler), which
 // by default logs it with log/slog.
 //
+// The Handler reads the request's body and does not put it back (use
+// Verifier.VerifyRequest in a handler of your own for that).
+//
 // With WithQueue, a verified event is stored in the queue and acknowledged,
 // and the queue's workers run the callbacks through Dispatch.
 //
@@ -236,7 +239,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) (Event, error) 
 		w.Header().Set("Allow", http.MethodPost)
 		return Event{}, fmt.Errorf("%w: %s", ErrMethodNotAllowed, r.Method)
 	}
-	return h.verifier.verifyRequest(w, r)
+	return h.verifier.verifyConsuming(w, r)
 }
 
 func (h *Handler) callback(t EventType) Callback {
@@ -373,11 +376,26 @@ func statusOf(err error) int {
 }
 
 func (h *Handler) reply(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hdr := w.Header()
+	// Shared read-only values, full to capacity so that an append copies:
+	// two allocations fewer per request than Header.Set.
+	hdr["Content-Type"] = textPlain[:1:1]
+	hdr["X-Content-Type-Options"] = nosniff[:1:1]
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(statusText[status]))
+	_, _ = w.Write(statusBody[status])
 }
+
+var (
+	textPlain  = []string{"text/plain; charset=utf-8"}
+	nosniff    = []string{"nosniff"}
+	statusBody = func() map[int][]byte {
+		m := make(map[int][]byte, len(statusText))
+		for status, text := range statusText {
+			m[status] = []byte(text)
+		}
+		return m
+	}()
+)
 
 // report hands a failure to the error handler (WithErrorHandler). Without
 // one, the failure behind the answer (primary) goes to the observer when

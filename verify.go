@@ -246,22 +246,31 @@ func (v *Verifier) tooLarge(h http.Header) *VerificationError {
 // declared Content-Length, so clients that announce a large body and then
 // stall cost the server only what they sent.
 func (v *Verifier) VerifyRequest(r *http.Request) (Event, error) {
-	return v.verifyRequest(nil, r)
-}
-
-// verifyRequest is VerifyRequest; with the ResponseWriter w (as the Handler
-// has), an oversized body also makes net/http close the connection, so the
-// client cannot go on streaming.
-func (v *Verifier) verifyRequest(w http.ResponseWriter, r *http.Request) (Event, error) {
 	if v == nil || len(v.keys) == 0 {
 		return Event{}, ErrMissingSecret
 	}
+	hadBody := r.Body != nil && r.Body != http.NoBody
+	body, err := v.readBody(nil, r)
+	if err != nil {
+		return Event{}, err
+	}
+	if hadBody {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	// body is a fresh buffer, and r.Body only reads from it: the event may
+	// share it.
+	return v.verify(body, r.Header, true)
+}
+
+// verifyConsuming is VerifyRequest for the Handler, which has the
+// ResponseWriter w: an oversized body also makes net/http close the
+// connection, so that the client cannot go on streaming. It does not put
+// the body back: nothing after the Handler reads it.
+func (v *Verifier) verifyConsuming(w http.ResponseWriter, r *http.Request) (Event, error) {
 	body, err := v.readBody(w, r)
 	if err != nil {
 		return Event{}, err
 	}
-	// body is a fresh buffer, and r.Body only reads from it: the event may
-	// share it.
 	return v.verify(body, r.Header, true)
 }
 
@@ -290,7 +299,6 @@ func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, err
 		}
 		return nil, fmt.Errorf("%w: %w", ErrBodyIncomplete, err)
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
 }
 
