@@ -1,0 +1,3 @@
+// Package clerkotel records the deliveries of a clerkwebhook.Handler as
+// OpenTelemetry metrics and spans.
+package clerkotel
