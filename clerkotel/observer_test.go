@@ -13,11 +13,16 @@ import (
 	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/clerkotel"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -343,4 +348,52 @@ func TestAttributeValuesAreBounded(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_2abcDEF3ghi4JKL5mno6PQR7stu", now, clerkwebhook.UserCreated))
 	spans = tel.spans.Ended()
 	assert.Equal(t, "msg_2abcDEF3ghi4JKL5mno6PQR7stu", spanAttrs(spans[len(spans)-1])["clerkwebhook.message_id"].AsString())
+}
+
+// globalsSet records that TestGlobalProviders set the global providers,
+// which cannot be unset: only the first run in a process can set them
+// after NewObserver.
+var globalsSet bool
+
+// Without options, the observer uses the global providers: those set
+// before NewObserver, and those set for the first time after it (the
+// global ones forward to the first providers set).
+func TestGlobalProviders(t *testing.T) {
+	setGlobals := func() (*sdkmetric.ManualReader, *tracetest.SpanRecorder) {
+		reader, spans := sdkmetric.NewManualReader(), tracetest.NewSpanRecorder()
+		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+		otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
+		globalsSet = true
+		return reader, spans
+	}
+	cases := []struct {
+		name  string
+		after bool
+	}{{"set after NewObserver", true}, {"set before NewObserver", false}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.after && globalsSet {
+				t.Skip("the global providers are already set in this process")
+			}
+			var reader *sdkmetric.ManualReader
+			var spans *tracetest.SpanRecorder
+			if !tc.after {
+				reader, spans = setGlobals()
+			}
+			observe, err := clerkotel.NewObserver()
+			require.NoError(t, err)
+			if tc.after {
+				reader, spans = setGlobals()
+			}
+
+			h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(observe))
+			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
+
+			tel := &telemetry{reader: reader}
+			deliveries, _ := tel.collect(t)
+			assert.Equal(t, map[series]int64{{"processed", "", "user.created"}: 1}, deliveries)
+			require.Len(t, spans.Ended(), 1)
+			assert.Equal(t, "clerkwebhook.delivery", spans.Ended()[0].Name())
+		})
+	}
 }
