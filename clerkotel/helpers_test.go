@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,10 +80,12 @@ func verifier(tb testing.TB, opts ...clerkwebhook.Option) *clerkwebhook.Verifier
 // in-memory span recorder. Each Delivery observed is also kept, to compare
 // the span's times with it.
 type telemetry struct {
-	reader   *sdkmetric.ManualReader
-	spans    *tracetest.SpanRecorder
-	tracer   *sdktrace.TracerProvider
-	observe  func(*http.Request, clerkwebhook.Delivery)
+	reader  *sdkmetric.ManualReader
+	spans   *tracetest.SpanRecorder
+	tracer  *sdktrace.TracerProvider
+	observe func(*http.Request, clerkwebhook.Delivery)
+
+	mu       sync.Mutex
 	observed []clerkwebhook.Delivery
 }
 
@@ -94,7 +97,9 @@ func newTelemetry(tb testing.TB) *telemetry {
 	observe, err := clerkotel.NewObserver(clerkotel.WithMeterProvider(mp), clerkotel.WithTracerProvider(t.tracer))
 	require.NoError(tb, err)
 	t.observe = func(r *http.Request, d clerkwebhook.Delivery) {
-		t.observed = append(t.observed, d) // the tests serve one request at a time
+		t.mu.Lock()
+		t.observed = append(t.observed, d)
+		t.mu.Unlock()
 		observe(r, d)
 	}
 	return t

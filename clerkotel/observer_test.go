@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -396,4 +397,38 @@ func TestGlobalProviders(t *testing.T) {
 			assert.Equal(t, "clerkwebhook.delivery", spans.Ended()[0].Name())
 		})
 	}
+}
+
+// One observer serves many requests at once, on several Handlers, and
+// counts every delivery once (run with -race).
+func TestConcurrentDeliveries(t *testing.T) {
+	tel := newTelemetry(t)
+	handlers := []*clerkwebhook.Handler{
+		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+	}
+	const n = 50
+	requests := make([]*http.Request, n)
+	for i := range requests {
+		secret := testSecret
+		if i%5 == 0 {
+			secret = otherSecret
+		}
+		requests[i] = delivery(t, secret, "msg_"+strings.Repeat("c", i+1), now, clerkwebhook.UserCreated)
+	}
+	var wg sync.WaitGroup
+	for i, r := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handlers[i%2].ServeHTTP(httptest.NewRecorder(), r)
+		}()
+	}
+	wg.Wait()
+	deliveries, _ := tel.collect(t)
+	assert.Equal(t, map[series]int64{
+		{"processed", "", "user.created"}:         n - n/5,
+		{"rejected", "no_matching_signature", ""}: n / 5,
+	}, deliveries)
+	assert.Len(t, tel.spans.Ended(), n)
 }
