@@ -1,0 +1,118 @@
+package clerkotel_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/otlptranslator"
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/clerkotel"
+	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// A service exposing its webhook metrics to Prometheus on /metrics, with
+// the OpenTelemetry Prometheus exporter. (It serves, so it is compiled,
+// not run.)
+func Example_prometheus() {
+	// The exporter registers with prometheus.DefaultRegisterer, which
+	// promhttp.Handler serves. The strategy spells the names the same way
+	// whatever the scraper negotiates: clerkwebhook_deliveries_total and
+	// clerkwebhook_delivery_duration_seconds.
+	exporter, err := otelprom.New(otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
+	if err != nil {
+		log.Fatal(err)
+	}
+	observe, err := clerkotel.NewObserver(
+		clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	v, err := clerkwebhook.NewVerifier(os.Getenv(clerkwebhook.EnvSigningSecret))
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithObserver(observe))
+	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
+		return nil // create the user
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/clerk", h)
+	mux.Handle("GET /metrics", promhttp.Handler())
+	log.Fatal(http.ListenAndServe(":8080", mux))
+}
+
+// The metrics of two deliveries, Clerk's and a forgery, read back with the
+// SDK's manual reader: a count by outcome, reason and event type, and a
+// duration.
+func Example() {
+	reader := sdkmetric.NewManualReader()
+	observe, err := clerkotel.NewObserver(
+		clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	secret := clerkwebhooktest.NewSecret()
+	v, err := clerkwebhook.NewVerifier(secret)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithObserver(observe))
+	h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error { return nil })
+
+	body := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
+	for _, key := range []string{secret, clerkwebhooktest.NewSecret()} {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
+		for name, values := range clerkwebhooktest.Sign(key, "msg_1", time.Now(), body) {
+			r.Header[name] = values
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		fmt.Printf("%s (%s)\n", m.Name, m.Unit)
+		var lines []string
+		switch data := m.Data.(type) {
+		case metricdata.Sum[int64]:
+			for _, dp := range data.DataPoints {
+				var attrs []string
+				for _, kv := range dp.Attributes.ToSlice() {
+					attrs = append(attrs, fmt.Sprintf("%s=%q", kv.Key, kv.Value.AsString()))
+				}
+				lines = append(lines, fmt.Sprintf("  %s: %d", strings.Join(attrs, " "), dp.Value))
+			}
+		case metricdata.Histogram[float64]:
+			for _, dp := range data.DataPoints {
+				outcome, _ := dp.Attributes.Value("clerkwebhook.outcome")
+				lines = append(lines, fmt.Sprintf("  %s: %d measured", outcome.AsString(), dp.Count))
+			}
+		}
+		slices.Sort(lines)
+		fmt.Println(strings.Join(lines, "\n"))
+	}
+	// Output:
+	// clerkwebhook.deliveries ({delivery})
+	//   clerkwebhook.event_type="" clerkwebhook.outcome="rejected" clerkwebhook.reason="no_matching_signature": 1
+	//   clerkwebhook.event_type="user.created" clerkwebhook.outcome="processed" clerkwebhook.reason="": 1
+	// clerkwebhook.delivery.duration (s)
+	//   processed: 1 measured
+	//   rejected: 1 measured
+}

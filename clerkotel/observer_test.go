@@ -1,0 +1,434 @@
+package clerkotel_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/clerkotel"
+	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// storeDown is a Deduplicator whose store fails for one message id and
+// works for the others.
+type storeDown struct {
+	clerkwebhook.Deduplicator
+	id string
+}
+
+func (s storeDown) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, error) {
+	if id == s.id {
+		return 0, errors.New("connection refused")
+	}
+	return s.Deduplicator.Claim(ctx, id)
+}
+
+// queueDown is a Queue that cannot store anything.
+type queueDown struct{}
+
+func (queueDown) Enqueue(context.Context, clerkwebhook.Event) error {
+	return errors.New("connection refused")
+}
+
+// failingBody is a request body whose connection fails after a few bytes.
+type failingBody struct{ r io.Reader }
+
+func (b failingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// A scripted mix of deliveries through real Handlers, one of each row of
+// the status table and more: the counter holds exactly the counts of each
+// (outcome, reason, event type), the histogram one duration per delivery,
+// and each delivery has one span with the attributes and status it should.
+func TestObserverRecordsEachDelivery(t *testing.T) {
+	tel := newTelemetry(t)
+	dedup := clerkwebhook.NewMemoryDeduplicator(0)
+	errBad := errors.New("bad data")
+	h := clerkwebhook.NewHandler(verifier(t, clerkwebhook.WithMaxBodyBytes(64<<10)),
+		clerkwebhook.WithObserver(tel.observe),
+		clerkwebhook.WithDeduplicator(storeDown{dedup, "msg_store_down"}),
+		clerkwebhook.WithAllowedSources(netip.MustParsePrefix("192.0.2.0/24")))
+	ok := func(context.Context, clerkwebhook.Event) error { return nil }
+	h.On(clerkwebhook.UserCreated, ok)
+	h.On(clerkwebhook.OrganizationCreated, func(context.Context, clerkwebhook.Event) error { return errBad })
+	h.On(clerkwebhook.UserDeleted, func(context.Context, clerkwebhook.Event) error { return clerkwebhook.Permanent(errBad) })
+	h.On(clerkwebhook.SessionEnded, func(context.Context, clerkwebhook.Event) error { panic("boom") })
+	h.On(clerkwebhook.EmailCreated, func(context.Context, clerkwebhook.Event) error { panic(http.ErrAbortHandler) })
+	queued := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe), clerkwebhook.WithQueue(queueDown{}))
+	queued.On(clerkwebhook.UserCreated, ok)
+
+	// Another delivery of msg_busy holds its claim right now.
+	_, err := dedup.Claim(clerkwebhook.ClaimContext(context.Background()), "msg_busy")
+	require.NoError(t, err)
+
+	user := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
+	steps := []struct {
+		name    string
+		handler http.Handler // h when nil
+		request func(t *testing.T) *http.Request
+		// What the Delivery should record.
+		outcome, reason, eventType string
+		status                     int    // 0: no answer
+		id                         string // the span's message id, "" for none
+	}{
+		{name: "processed", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
+		}, outcome: "processed", eventType: "user.created", status: 200, id: "msg_1"},
+		{name: "processed again", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_2", now, clerkwebhook.UserCreated)
+		}, outcome: "processed", eventType: "user.created", status: 200, id: "msg_2"},
+		{name: "no callback for the type", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_3", now, clerkwebhook.SessionCreated)
+		}, outcome: "processed", eventType: "session.created", status: 200, id: "msg_3"},
+		{name: "a type this package does not know", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_4", now, "unknown.future")
+		}, outcome: "processed", eventType: "unknown", status: 200, id: "msg_4"},
+		{name: "duplicate", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
+		}, outcome: "duplicate", eventType: "user.created", status: 200, id: "msg_1"},
+		{name: "duplicate again", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
+		}, outcome: "duplicate", eventType: "user.created", status: 200, id: "msg_1"},
+
+		{name: "forged", request: func(t *testing.T) *http.Request {
+			return delivery(t, otherSecret, "msg_forged", now, clerkwebhook.UserCreated)
+		}, outcome: "rejected", reason: "no_matching_signature", status: 400, id: "msg_forged"},
+		{name: "forged again", request: func(t *testing.T) *http.Request {
+			return delivery(t, otherSecret, "msg_forged2", now, clerkwebhook.UserCreated)
+		}, outcome: "rejected", reason: "no_matching_signature", status: 400, id: "msg_forged2"},
+		{name: "no headers", request: func(t *testing.T) *http.Request {
+			return post(user, http.Header{})
+		}, outcome: "rejected", reason: "missing_header", status: 400},
+		{name: "malformed timestamp", request: func(t *testing.T) *http.Request {
+			hd := signed(t, testSecret, "msg_ts", now, user)
+			hd.Set("svix-timestamp", "soon")
+			return post(user, hd)
+		}, outcome: "rejected", reason: "invalid_header", status: 400, id: "msg_ts"},
+		{name: "replayed", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_old", now.Add(-time.Hour), clerkwebhook.UserCreated)
+		}, outcome: "rejected", reason: "timestamp_too_old", status: 400, id: "msg_old"},
+		{name: "from the future", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_new", now.Add(time.Hour), clerkwebhook.UserCreated)
+		}, outcome: "rejected", reason: "timestamp_too_new", status: 400, id: "msg_new"},
+		{name: "signed, not an event", request: func(t *testing.T) *http.Request {
+			body := []byte(`[]`)
+			return post(body, signed(t, testSecret, "msg_array", now, body))
+		}, outcome: "rejected", reason: "invalid_payload", status: 400, id: "msg_array"},
+		{name: "GET", request: func(t *testing.T) *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/webhooks/clerk", nil)
+		}, outcome: "rejected", reason: "method_not_allowed", status: 405},
+
+		{name: "forbidden source", request: func(t *testing.T) *http.Request {
+			r := delivery(t, testSecret, "msg_5", now, clerkwebhook.UserCreated)
+			r.RemoteAddr = "203.0.113.9:41000"
+			return r
+		}, outcome: "forbidden", reason: "forbidden_source", status: 403},
+		{name: "too large", request: func(t *testing.T) *http.Request {
+			body := bytes.Repeat([]byte(" "), 65<<10)
+			return post(body, signed(t, testSecret, "msg_big", now, body))
+		}, outcome: "too_large", reason: "body_too_large", status: 413, id: "msg_big"},
+
+		{name: "in progress elsewhere", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_busy", now, clerkwebhook.UserCreated)
+		}, outcome: "failed", reason: "in_progress", eventType: "user.created", status: 409, id: "msg_busy"},
+		{name: "permanent", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_6", now, clerkwebhook.UserDeleted)
+		}, outcome: "failed", reason: "permanent", eventType: "user.deleted", status: 422, id: "msg_6"},
+		{name: "callback error", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_7", now, clerkwebhook.OrganizationCreated)
+		}, outcome: "failed", reason: "callback", eventType: "organization.created", status: 500, id: "msg_7"},
+		{name: "callback panic", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_8", now, clerkwebhook.SessionEnded)
+		}, outcome: "failed", reason: "callback", eventType: "session.ended", status: 500, id: "msg_8"},
+		{name: "no answer", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_9", now, clerkwebhook.EmailCreated)
+		}, outcome: "failed", reason: "callback", eventType: "email.created", id: "msg_9"},
+		{name: "deduplicator down", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_store_down", now, clerkwebhook.UserCreated)
+		}, outcome: "failed", reason: "deduplicator", eventType: "user.created", status: 500, id: "msg_store_down"},
+		{name: "queue down", handler: queued, request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_10", now, clerkwebhook.UserCreated)
+		}, outcome: "failed", reason: "queue", eventType: "user.created", status: 500, id: "msg_10"},
+		{name: "connection lost", request: func(t *testing.T) *http.Request {
+			hd := signed(t, testSecret, "msg_11", now, user)
+			r := post(nil, hd)
+			r.Body = io.NopCloser(failingBody{bytes.NewReader(user[:100])})
+			r.ContentLength = -1
+			return r
+		}, outcome: "failed", reason: "body_incomplete", status: 500}, // the Delivery has no id: the headers were read, not reported
+	}
+
+	wantCounts := map[series]int64{}
+	wantDurations := map[series]uint64{}
+	for _, step := range steps {
+		wantCounts[series{step.outcome, step.reason, step.eventType}]++
+		wantDurations[series{outcome: step.outcome, eventType: step.eventType}]++
+		t.Run(step.name, func(t *testing.T) {
+			handler := step.handler
+			if handler == nil {
+				handler = h
+			}
+			spansBefore, observedBefore := len(tel.spans.Ended()), len(tel.observed)
+			rec := httptest.NewRecorder()
+			func() {
+				defer func() {
+					if p := recover(); p != nil && p != http.ErrAbortHandler {
+						panic(p)
+					}
+				}()
+				handler.ServeHTTP(rec, step.request(t))
+			}()
+
+			require.Len(t, tel.observed, observedBefore+1, "one Delivery")
+			d := tel.observed[observedBefore]
+			require.Equal(t, step.status, d.Status, "the Handler's answer (err %v)", d.Err)
+			spans := tel.spans.Ended()
+			require.Len(t, spans, spansBefore+1, "one span per delivery")
+			span := spans[spansBefore]
+
+			assert.Equal(t, "clerkwebhook.delivery", span.Name())
+			assert.Equal(t, trace.SpanKindServer, span.SpanKind(), "no request span: this one is the server span")
+			assert.False(t, span.Parent().IsValid())
+			assert.Equal(t, "github.com/seed77920f6a/clerkwebhook/clerkotel", span.InstrumentationScope().Name)
+			assert.True(t, span.StartTime().Equal(d.Received), "starts when the request was received")
+			assert.True(t, span.EndTime().Equal(d.Received.Add(d.Duration)), "ends at the answer")
+
+			want := map[attribute.Key]attribute.Value{
+				"clerkwebhook.outcome": attribute.StringValue(step.outcome),
+				"client.address":       attribute.StringValue(d.Source.String()),
+			}
+			if step.reason != "" {
+				want["clerkwebhook.reason"] = attribute.StringValue(step.reason)
+			}
+			if step.eventType != "" {
+				want["clerkwebhook.event_type"] = attribute.StringValue(step.eventType)
+			}
+			if step.id != "" {
+				want["clerkwebhook.message_id"] = attribute.StringValue(step.id)
+			}
+			if step.status != 0 {
+				want["http.response.status_code"] = attribute.IntValue(step.status)
+			}
+			assert.Equal(t, want, spanAttrs(span))
+
+			if step.outcome == "processed" || step.outcome == "duplicate" {
+				assert.Equal(t, codes.Unset, span.Status().Code)
+				assert.Empty(t, span.Status().Description)
+			} else {
+				assert.Equal(t, codes.Error, span.Status().Code)
+				assert.Equal(t, step.reason, span.Status().Description, "the reason, never the error's text")
+			}
+			assert.Empty(t, span.Events(), "no error text in an event either")
+		})
+	}
+
+	deliveries, durations := tel.collect(t)
+	assert.Equal(t, wantCounts, deliveries)
+	assert.Equal(t, wantDurations, durations)
+	// Spelled out for the rows that occur more than once.
+	assert.Equal(t, int64(2), deliveries[series{"processed", "", "user.created"}])
+	assert.Equal(t, int64(2), deliveries[series{"duplicate", "", "user.created"}])
+	assert.Equal(t, int64(2), deliveries[series{"rejected", "no_matching_signature", ""}])
+	assert.Equal(t, int64(2), deliveries[series{"failed", "callback", "session.ended"}]+deliveries[series{"failed", "callback", "organization.created"}])
+	var total uint64
+	for _, n := range durations {
+		total += n
+	}
+	assert.Equal(t, uint64(len(steps)), total, "one duration per delivery")
+}
+
+// In the request's own span (otelhttp's, say) the delivery's span is its
+// child, of kind internal, so that a trace has one server span per request.
+func TestSpanIsAChildOfTheRequestSpan(t *testing.T) {
+	tel := newTelemetry(t)
+	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	ctx, parent := tel.tracer.Tracer("test").Start(context.Background(), "POST /webhooks/clerk", trace.WithSpanKind(trace.SpanKindServer))
+	r := delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated).WithContext(ctx)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	parent.End()
+
+	spans := tel.spans.Ended()
+	require.Len(t, spans, 2)
+	span := spans[0]
+	assert.Equal(t, "clerkwebhook.delivery", span.Name())
+	assert.Equal(t, parent.SpanContext().TraceID(), span.SpanContext().TraceID())
+	assert.Equal(t, parent.SpanContext().SpanID(), span.Parent().SpanID())
+	assert.Equal(t, trace.SpanKindInternal, span.SpanKind())
+}
+
+// Trace headers a client sends are not followed: the span starts a trace
+// of its own.
+func TestSpanIgnoresTraceHeaders(t *testing.T) {
+	tel := newTelemetry(t)
+	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	r := delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
+	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	spans := tel.spans.Ended()
+	require.Len(t, spans, 1)
+	assert.False(t, spans[0].Parent().IsValid())
+	assert.NotEqual(t, "4bf92f3577b34da6a3ce929d0e0e4736", spans[0].SpanContext().TraceID().String())
+}
+
+// Whatever a client sends, and whatever types Clerk adds, the metrics'
+// attribute values stay in their documented sets, and a message id on a
+// span is at most 64 bytes of printable ASCII.
+func TestAttributeValuesAreBounded(t *testing.T) {
+	tel := newTelemetry(t)
+	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	h.OnOther(func(context.Context, clerkwebhook.Event) error { return nil })
+
+	odd := []string{
+		"msg_" + strings.Repeat("x", 10_000),
+		"msg_line\nclerkwebhook.outcome=processed",
+		"msg_\x00\x1b[31mred",
+		"msg_ünïcödé",
+		"msg with spaces",
+		`msg_"quoted"`,
+	}
+	const n = 40
+	for i := range n {
+		id := odd[i%len(odd)] + strings.Repeat("y", i)
+		body := []byte(`{"type":"attacker.chosen.` + strings.Repeat("z", i) + `","object":"event","data":{}}`)
+		// Verified: a type Clerk might add, and an id the signer chose.
+		h.ServeHTTP(httptest.NewRecorder(), post(body, signed(t, testSecret, id, now, body)))
+		// Not verified: anything at all.
+		h.ServeHTTP(httptest.NewRecorder(), post(body, signed(t, otherSecret, id, now, body)))
+	}
+
+	deliveries, durations := tel.collect(t)
+	assert.Equal(t, map[series]int64{
+		{"processed", "", "unknown"}:              n,
+		{"rejected", "no_matching_signature", ""}: n,
+	}, deliveries, "two series, however many types and ids")
+	assert.Equal(t, map[series]uint64{
+		{outcome: "processed", eventType: "unknown"}: n,
+		{outcome: "rejected"}:                        n,
+	}, durations)
+
+	spans := tel.spans.Ended()
+	require.Len(t, spans, 2*n)
+	for _, s := range spans {
+		attrs := spanAttrs(s)
+		id, ok := attrs["clerkwebhook.message_id"]
+		require.True(t, ok)
+		assert.LessOrEqual(t, len(id.AsString()), 64)
+		for _, c := range []byte(id.AsString()) {
+			assert.True(t, c > 0x20 && c < 0x7f, "byte %#x in %q", c, id.AsString())
+		}
+		assert.True(t, strings.HasPrefix(id.AsString(), "msg"), "still recognizable: %q", id.AsString())
+		if typ, ok := attrs["clerkwebhook.event_type"]; ok {
+			assert.Equal(t, "unknown", typ.AsString())
+		}
+	}
+	// A well-formed id is unchanged.
+	h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_2abcDEF3ghi4JKL5mno6PQR7stu", now, clerkwebhook.UserCreated))
+	spans = tel.spans.Ended()
+	assert.Equal(t, "msg_2abcDEF3ghi4JKL5mno6PQR7stu", spanAttrs(spans[len(spans)-1])["clerkwebhook.message_id"].AsString())
+}
+
+// globalsSet records that TestGlobalProviders set the global providers,
+// which cannot be unset: only the first run in a process can set them
+// after NewObserver.
+var globalsSet bool
+
+// Without options, the observer uses the global providers: those set
+// before NewObserver, and those set for the first time after it (the
+// global ones forward to the first providers set).
+func TestGlobalProviders(t *testing.T) {
+	setGlobals := func() (*sdkmetric.ManualReader, *tracetest.SpanRecorder) {
+		reader, spans := sdkmetric.NewManualReader(), tracetest.NewSpanRecorder()
+		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+		otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
+		globalsSet = true
+		return reader, spans
+	}
+	cases := []struct {
+		name  string
+		after bool
+	}{{"set after NewObserver", true}, {"set before NewObserver", false}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.after && globalsSet {
+				t.Skip("the global providers are already set in this process")
+			}
+			var reader *sdkmetric.ManualReader
+			var spans *tracetest.SpanRecorder
+			if !tc.after {
+				reader, spans = setGlobals()
+			}
+			observe, err := clerkotel.NewObserver()
+			require.NoError(t, err)
+			if tc.after {
+				reader, spans = setGlobals()
+			}
+
+			h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(observe))
+			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
+
+			tel := &telemetry{reader: reader}
+			deliveries, _ := tel.collect(t)
+			assert.Equal(t, map[series]int64{{"processed", "", "user.created"}: 1}, deliveries)
+			require.Len(t, spans.Ended(), 1)
+			assert.Equal(t, "clerkwebhook.delivery", spans.Ended()[0].Name())
+		})
+	}
+}
+
+// One observer serves many requests at once, on several Handlers, and
+// counts every delivery once (run with -race).
+func TestConcurrentDeliveries(t *testing.T) {
+	tel := newTelemetry(t)
+	handlers := []*clerkwebhook.Handler{
+		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+	}
+	const n = 50
+	requests := make([]*http.Request, n)
+	for i := range requests {
+		secret := testSecret
+		if i%5 == 0 {
+			secret = otherSecret
+		}
+		requests[i] = delivery(t, secret, "msg_"+strings.Repeat("c", i+1), now, clerkwebhook.UserCreated)
+	}
+	var wg sync.WaitGroup
+	for i, r := range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handlers[i%2].ServeHTTP(httptest.NewRecorder(), r)
+		}()
+	}
+	wg.Wait()
+	deliveries, _ := tel.collect(t)
+	assert.Equal(t, map[series]int64{
+		{"processed", "", "user.created"}:         n - n/5,
+		{"rejected", "no_matching_signature", ""}: n / 5,
+	}, deliveries)
+	assert.Len(t, tel.spans.Ended(), n)
+}
