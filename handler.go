@@ -219,6 +219,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (in
 		var ve *VerificationError
 		if errors.As(err, &ve) {
 			d.MessageID = ve.MessageID
+		} else if sh, verr := readHeaders(r.Header); verr == nil {
+			d.MessageID = sh.id // the body was cut short: the headers were fine
 		}
 		return statusOf(err), err
 	}

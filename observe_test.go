@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,12 @@ func TestObserverSeesEveryOutcome(t *testing.T) {
 			status: 422, id: "msg_o", typ: UserCreated, source: svix, err: ErrPermanent},
 		{name: "callback error", callback: func(context.Context, Event) error { return errBad },
 			status: 500, id: "msg_o", typ: UserCreated, source: svix, err: ErrCallback},
+		{name: "body cut short", status: 500, id: "msg_o", source: svix, err: ErrBodyIncomplete,
+			request: func(t *testing.T) *http.Request {
+				r := newDelivery(t, testSecret, "msg_o", testNow, body).incoming()
+				r.Body, r.ContentLength = io.NopCloser(failingReader{}), -1
+				return r
+			}},
 		{name: "callback panic", callback: func(context.Context, Event) error { panic("boom") },
 			status: 500, id: "msg_o", typ: UserCreated, source: svix, err: ErrCallback},
 	}

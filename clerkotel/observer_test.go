@@ -178,7 +178,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 			r.Body = io.NopCloser(failingBody{bytes.NewReader(user[:100])})
 			r.ContentLength = -1
 			return r
-		}, outcome: "failed", reason: "body_incomplete", status: 500}, // the Delivery has no id: the headers were read, not reported
+		}, outcome: "failed", reason: "body_incomplete", status: 500, id: "msg_11"},
 	}
 
 	wantCounts := map[series]int64{}
