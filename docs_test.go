@@ -24,6 +24,7 @@ var snippetImports = map[string]string{
 	"log/slog":                             "slog.Info",
 	"net/http":                             "http.StatusOK",
 	"net/http/httptest":                    "httptest.NewRecorder",
+	"net/netip":                            "netip.MustParseAddr",
 	"os":                                   "os.Getenv",
 	"testing":                              "testing.Short",
 	"time":                                 "time.Second",
@@ -41,6 +42,8 @@ var adapterImports = map[string]string{
 	"pgx.":        "github.com/jackc/pgx/v5",
 	"redisstore.": "github.com/seed77920f6a/clerkwebhook/redisstore",
 	"redis.":      "github.com/redis/go-redis/v9",
+	"clerkotel.":  "github.com/seed77920f6a/clerkwebhook/clerkotel",
+	"clerkriver.": "github.com/seed77920f6a/clerkwebhook/clerkriver",
 }
 
 // A snippet is one fenced go block of a Markdown file.
