@@ -90,9 +90,6 @@ func (d *decoder) end() error {
 type decoder struct {
 	scanner
 	err error
-	// key is the current object key, unescaped: a slice of the data or of
-	// scratch.
-	key []byte
 	// scratch receives strings with escapes or invalid UTF-8 while they are
 	// decoded.
 	scratch []byte
@@ -120,7 +117,7 @@ func (a *arena[T]) new() *T {
 	return p
 }
 
-// Chunks: a string chunk is half the data still to read (strings are 20-70%
+// Chunks: a string chunk is a third of the data still to read (strings are 20-70%
 // of a payload), within bounds; RawMessage chunks are small, since metadata
 // is mostly small. A value too long to share has an allocation of its own.
 const (
@@ -142,7 +139,7 @@ func (d *decoder) keep(b []byte) string {
 			return string(b)
 		}
 		d.strs = strings.Builder{}
-		d.strs.Grow(max(minStrChunk, min(maxStrChunk, (len(d.b)-d.i)/2+n)))
+		d.strs.Grow(max(minStrChunk, min(maxStrChunk, (len(d.b)-d.i)/3+n)))
 	}
 	start := d.strs.Len()
 	d.strs.Write(b)
@@ -264,20 +261,22 @@ func (d *decoder) openObject(goType string) bool {
 	return false
 }
 
-// firstMember reads the first key of an object into d.key, with the colon
-// after it, and reports true; at the closing brace, or on an error, it
-// reports false.
-func (d *decoder) firstMember() bool {
+// firstMember reads the first key of an object, with the colon after it,
+// and reports true; at the closing brace, or on an error, it reports false.
+// The key is unescaped, a slice of the data or of d.scratch. (Keys are
+// returned, not kept in the decoder: a store of a pointer into the decoder
+// would cost a write barrier whenever the garbage collector is marking.)
+func (d *decoder) firstMember() ([]byte, bool) {
 	d.ws()
 	if d.consume('}') {
-		return false
+		return nil, false
 	}
 	return d.member()
 }
 
 // nextMember reads the comma and the key after a member's value, or the
 // closing brace (false).
-func (d *decoder) nextMember() bool {
+func (d *decoder) nextMember() ([]byte, bool) {
 	if d.i < len(d.b) && d.b[d.i] <= ' ' {
 		d.ws()
 	}
@@ -290,35 +289,35 @@ func (d *decoder) nextMember() bool {
 	if !d.consume('}') {
 		d.syntaxError()
 	}
-	return false
+	return nil, false
 }
 
 // member reads a key and the colon after it. A key needs no UTF-8
 // validation: the field names are ASCII, and appendFoldedName reads invalid
 // bytes as U+FFFD, as encoding/json's unescaping would have.
-func (d *decoder) member() bool {
+func (d *decoder) member() ([]byte, bool) {
 	start := d.i
 	i, kind := scanString(d.b, start)
 	if i < 0 {
 		d.syntaxError()
-		return false
+		return nil, false
 	}
 	d.i = i
-	d.key = d.b[start+1 : i-1]
+	key := d.b[start+1 : i-1]
 	if kind == escapedString {
-		d.key = d.unquote(d.key)
+		key = d.unquote(key)
 	}
 	if d.consume(':') {
 		d.ws()
-		return true
+		return key, true
 	}
 	d.ws()
 	if !d.consume(':') {
 		d.syntaxError()
-		return false
+		return nil, false
 	}
 	d.ws()
-	return true
+	return key, true
 }
 
 // openArray starts decoding an array into *p, and reports true positioned

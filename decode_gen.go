@@ -269,7 +269,7 @@ type blockOfUser struct {
 	intPtrs        [2]int
 	int64Ptrs      [1]int64
 	stringPtrs     [11]string
-	raw            [192]byte
+	raw            [96]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new User.
@@ -294,8 +294,8 @@ func (v *User) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("User") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfUser(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfUser(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -476,8 +476,8 @@ func (v *EmailAddress) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("EmailAddress") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfEmailAddress(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfEmailAddress(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -554,8 +554,8 @@ func (v *IdentificationLink) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("IdentificationLink") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfIdentificationLink(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfIdentificationLink(key)
 		switch f {
 		case 0:
 			d.str(&v.Type)
@@ -653,8 +653,8 @@ func (v *IdentifierVerification) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("IdentifierVerification") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfIdentifierVerification(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfIdentifierVerification(key)
 		switch f {
 		case 0:
 			d.str(&v.Status)
@@ -740,8 +740,8 @@ func (v *IdentifierVerificationFailure) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("IdentifierVerificationFailure") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfIdentifierVerificationFailure(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfIdentifierVerificationFailure(key)
 		switch f {
 		case 0:
 			d.str(&v.Message)
@@ -839,8 +839,8 @@ func (v *PhoneNumber) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PhoneNumber") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPhoneNumber(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPhoneNumber(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -934,8 +934,8 @@ func (v *Web3Wallet) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Web3Wallet") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfWeb3Wallet(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfWeb3Wallet(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1014,8 +1014,8 @@ func (v *Passkey) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Passkey") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPasskey(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPasskey(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1169,8 +1169,8 @@ func (v *ExternalAccount) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("ExternalAccount") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfExternalAccount(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfExternalAccount(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1324,8 +1324,8 @@ func (v *EnterpriseAccount) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("EnterpriseAccount") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfEnterpriseAccount(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfEnterpriseAccount(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1479,8 +1479,8 @@ func (v *EnterpriseConnection) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("EnterpriseConnection") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfEnterpriseConnection(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfEnterpriseConnection(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1610,8 +1610,8 @@ func (v *SAMLAccount) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SAMLAccount") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSAMLAccount(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSAMLAccount(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1746,8 +1746,8 @@ func (v *SAMLConnection) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SAMLConnection") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSAMLConnection(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSAMLConnection(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -1821,8 +1821,8 @@ func (v *SCIM) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SCIM") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSCIM(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSCIM(key)
 		switch f {
 		case 0:
 			d.str(&v.DirectoryID)
@@ -1937,7 +1937,7 @@ type blockOfSession struct {
 	intPtrs        [2]int
 	int64Ptrs      [1]int64
 	stringPtrs     [18]string
-	raw            [192]byte
+	raw            [96]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new Session.
@@ -1962,8 +1962,8 @@ func (v *Session) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Session") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSession(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSession(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2094,8 +2094,8 @@ func (v *SessionActivity) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SessionActivity") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSessionActivity(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSessionActivity(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2223,7 +2223,7 @@ func fieldOfEmail(k []byte) int {
 type blockOfEmail struct {
 	v          Email
 	stringPtrs [10]string
-	raw        [64]byte
+	raw        [32]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new Email.
@@ -2244,8 +2244,8 @@ func (v *Email) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Email") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfEmail(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfEmail(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2376,7 +2376,7 @@ type blockOfSMSMessage struct {
 	v              SMSMessage
 	unixMillisPtrs [2]UnixMillis
 	stringPtrs     [3]string
-	raw            [64]byte
+	raw            [32]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new SMSMessage.
@@ -2398,8 +2398,8 @@ func (v *SMSMessage) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SMSMessage") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSMSMessage(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSMSMessage(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2553,7 +2553,7 @@ type blockOfOrganization struct {
 	boolPtrs       [1]bool
 	intPtrs        [2]int
 	stringPtrs     [3]string
-	raw            [128]byte
+	raw            [64]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new Organization.
@@ -2577,8 +2577,8 @@ func (v *Organization) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Organization") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfOrganization(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfOrganization(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2710,7 +2710,7 @@ type blockOfOrganizationMembership struct {
 	boolPtrs       [2]bool
 	intPtrs        [2]int
 	stringPtrs     [9]string
-	raw            [256]byte
+	raw            [128]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new OrganizationMembership.
@@ -2734,8 +2734,8 @@ func (v *OrganizationMembership) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("OrganizationMembership") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfOrganizationMembership(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfOrganizationMembership(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -2844,8 +2844,8 @@ func (v *PublicUserData) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PublicUserData") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPublicUserData(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPublicUserData(key)
 		switch f {
 		case 0:
 			d.str(&v.UserID)
@@ -2987,7 +2987,7 @@ type blockOfOrganizationInvitation struct {
 	v              OrganizationInvitation
 	unixMillisPtrs [1]UnixMillis
 	stringPtrs     [7]string
-	raw            [128]byte
+	raw            [64]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new OrganizationInvitation.
@@ -3009,8 +3009,8 @@ func (v *OrganizationInvitation) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("OrganizationInvitation") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfOrganizationInvitation(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfOrganizationInvitation(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3120,8 +3120,8 @@ func (v *PublicOrganizationData) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PublicOrganizationData") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPublicOrganizationData(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPublicOrganizationData(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3198,8 +3198,8 @@ func (v *PublicInviterData) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PublicInviterData") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPublicInviterData(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPublicInviterData(key)
 		switch f {
 		case 0:
 			d.str(&v.UserID)
@@ -3332,8 +3332,8 @@ func (v *OrganizationDomain) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("OrganizationDomain") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfOrganizationDomain(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfOrganizationDomain(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3433,8 +3433,8 @@ func (v *OrganizationDomainVerification) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("OrganizationDomainVerification") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfOrganizationDomainVerification(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfOrganizationDomainVerification(key)
 		switch f {
 		case 0:
 			d.str(&v.Status)
@@ -3543,8 +3543,8 @@ func (v *Role) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Role") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfRole(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfRole(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3656,8 +3656,8 @@ func (v *Permission) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Permission") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPermission(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPermission(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3750,7 +3750,7 @@ type blockOfWaitlistEntry struct {
 	unixMillisPtrs [1]UnixMillis
 	boolPtrs       [1]bool
 	stringPtrs     [1]string
-	raw            [64]byte
+	raw            [32]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new WaitlistEntry.
@@ -3773,8 +3773,8 @@ func (v *WaitlistEntry) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("WaitlistEntry") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfWaitlistEntry(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfWaitlistEntry(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -3882,8 +3882,8 @@ func (v *Invitation) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Invitation") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfInvitation(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfInvitation(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -4029,8 +4029,8 @@ func (v *Subscription) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Subscription") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSubscription(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSubscription(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -4237,8 +4237,8 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SubscriptionItem") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSubscriptionItem(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSubscriptionItem(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -4376,8 +4376,8 @@ func (v *SubscriptionItemCredit) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("SubscriptionItemCredit") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSubscriptionItemCredit(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSubscriptionItemCredit(key)
 		switch f {
 		case 0:
 			v.Amount.decodeJSON(d, depth+1)
@@ -4425,8 +4425,8 @@ func (v *Seats) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Seats") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfSeats(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfSeats(key)
 		switch f {
 		case 0:
 			decodeIntPtr(d, &v.Quantity, &d.intPtrs)
@@ -4548,8 +4548,8 @@ func (v *Plan) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Plan") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPlan(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPlan(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -4633,8 +4633,8 @@ func (v *PlanUnitPrice) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PlanUnitPrice") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPlanUnitPrice(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPlanUnitPrice(key)
 		switch f {
 		case 0:
 			d.str(&v.Name)
@@ -4695,8 +4695,8 @@ func (v *PlanPriceTier) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PlanPriceTier") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPlanPriceTier(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPlanPriceTier(key)
 		switch f {
 		case 0:
 			decodeInt(d, &v.StartsAtBlock)
@@ -4860,8 +4860,8 @@ func (v *PaymentAttempt) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PaymentAttempt") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPaymentAttempt(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPaymentAttempt(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -5003,8 +5003,8 @@ func (v *Payer) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Payer") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPayer(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPayer(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -5083,8 +5083,8 @@ func (v *Payee) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Payee") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPayee(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPayee(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -5167,8 +5167,8 @@ func (v *PaymentSource) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PaymentSource") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPaymentSource(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPaymentSource(key)
 		switch f {
 		case 0:
 			d.str(&v.ID)
@@ -5239,8 +5239,8 @@ func (v *MoneyAmount) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("MoneyAmount") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfMoneyAmount(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfMoneyAmount(key)
 		switch f {
 		case 0:
 			decodeInt(d, &v.Amount)
@@ -5303,8 +5303,8 @@ func (v *Totals) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("Totals") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfTotals(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfTotals(key)
 		switch f {
 		case 0:
 			v.Subtotal.decodeJSON(d, depth+1)
@@ -5372,8 +5372,8 @@ func (v *PerUnitTotal) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PerUnitTotal") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPerUnitTotal(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPerUnitTotal(key)
 		switch f {
 		case 0:
 			d.str(&v.Name)
@@ -5430,8 +5430,8 @@ func (v *PaymentFailedReason) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("PaymentFailedReason") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfPaymentFailedReason(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfPaymentFailedReason(key)
 		switch f {
 		case 0:
 			d.str(&v.Code)
@@ -5514,8 +5514,8 @@ func (v *DeletedObject) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("DeletedObject") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfDeletedObject(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfDeletedObject(key)
 		switch f {
 		case 0:
 			d.str(&v.Object)
@@ -5584,8 +5584,8 @@ func (v *stubProbe) decodeJSON(d *decoder, depth int) {
 	if !d.openObject("stubProbe") {
 		return
 	}
-	for more := d.firstMember(); more; more = d.nextMember() {
-		f := fieldOfstubProbe(d.key)
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		f := fieldOfstubProbe(key)
 		switch f {
 		case 0:
 			d.boolPtr(&v.Deleted)

@@ -357,6 +357,30 @@ func TestDecodedStringsDoNotAliasTheData(t *testing.T) {
 	assert.Equal(t, want, u)
 }
 
+// TestDecodeAllocations holds every accessor to a third of the allocations
+// of json.Unmarshal into its struct, on its benchmark fixture.
+func TestDecodeAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	for name, fixture := range benchFixtures {
+		var ev Event
+		require.Equal(t, "", parseEnvelope(compactFixture(t, fixture), &ev, false))
+		get := accessors[name]
+		ours := testing.AllocsPerRun(20, func() {
+			if _, err := get(ev); err != nil {
+				t.Fatal(err)
+			}
+		})
+		theirs := testing.AllocsPerRun(20, func() {
+			if err := json.Unmarshal(ev.Data, newPayload[name]()); err != nil {
+				t.Fatal(err)
+			}
+		})
+		assert.LessOrEqual(t, 3*ours, theirs, "%s: %v allocations, encoding/json %v", name, ours, theirs)
+	}
+}
+
 // --- Fuzzing ---
 
 // One target per payload type: each checks its decoder, and Payload on an

@@ -508,8 +508,8 @@ func (p *pkg) renderStruct(w func(string, ...any), st *structType) {
 	w("// decodeJSON decodes a JSON object (or null) into v.\n")
 	w("func (v *%s) decodeJSON(d *decoder, depth int) {\n", st.name)
 	w("if !d.openObject(%q) {\nreturn\n}\n", st.name)
-	w("for more := d.firstMember(); more; more = d.nextMember() {\n")
-	w("f := %s(d.key)\n", match)
+	w("for key, more := d.firstMember(); more; key, more = d.nextMember() {\n")
+	w("f := %s(key)\n", match)
 	w("switch f {\n")
 	for i, f := range st.fields {
 		w("case %d:\n", i)
@@ -605,8 +605,8 @@ func (p *pkg) renderRoot(w func(string, ...any), st *structType) {
 // The room for the RawMessage fields in a block: the size of a small
 // metadata object per field, within a bound.
 const (
-	rawPerField = 64
-	maxBlockRaw = 512
+	rawPerField = 32
+	maxBlockRaw = 256
 )
 
 // renderValue writes the statements that decode the value at the decoder's
