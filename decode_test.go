@@ -229,6 +229,15 @@ func TestDecoderRules(t *testing.T) {
 		{"repeated string array with null elements", `{"scim":null,"organization_memberships":[{"permissions":["a","b"]}],"organization_memberships":[{"permissions":["c"]}],"organization_memberships":[{"permissions":[null,null]}]}`, user(func(t *testing.T, u *User) {
 			assert.Equal(t, []string{"c", "b"}, u.OrganizationMemberships[0].Permissions)
 		})},
+		{"repeated pointer to struct, then null", `{"scim":{"directory_id":"d"},"scim":null}`, user(func(t *testing.T, u *User) {
+			assert.Nil(t, u.SCIM)
+		})},
+		{"repeated array, then null inside a reused element", `{"email_addresses":[{"id":"1","verification":{"status":"verified"}}],` +
+			`"email_addresses":[{"verification":null}]}`, user(func(t *testing.T, u *User) {
+			require.Len(t, u.EmailAddresses, 1)
+			assert.Equal(t, "1", u.EmailAddresses[0].ID)
+			assert.Nil(t, u.EmailAddresses[0].Verification)
+		})},
 		{"repeated metadata replaces", `{"public_metadata":{"a":1},"public_metadata":[2]}`, user(func(t *testing.T, u *User) {
 			assert.Equal(t, `[2]`, string(u.PublicMetadata))
 		})},
@@ -620,6 +629,42 @@ var treeMutations = []func(r *rand.Rand, n *jsonNode) *jsonNode{
 				}
 				m.keys = append(m.keys, k, k)
 				m.vals = append(m.vals, first, v)
+			}
+		})
+		return n
+	},
+	// Every member repeated, its value first and null after: null clears
+	// pointers and slices, and leaves other values as the first left them.
+	func(r *rand.Rand, n *jsonNode) *jsonNode {
+		n.walk(func(m *jsonNode) {
+			if m.kind != '{' {
+				return
+			}
+			keys, vals := m.keys, m.vals
+			m.keys, m.vals = nil, nil
+			for i, k := range keys {
+				m.keys = append(m.keys, k, k)
+				m.vals = append(m.vals, vals[i], &jsonNode{kind: 'v', text: `null`})
+			}
+		})
+		return n
+	},
+	// Every member repeated, its value first and an empty object or array
+	// after, which merge into what the first left (or empty it).
+	func(r *rand.Rand, n *jsonNode) *jsonNode {
+		n.walk(func(m *jsonNode) {
+			if m.kind != '{' {
+				return
+			}
+			keys, vals := m.keys, m.vals
+			m.keys, m.vals = nil, nil
+			for i, k := range keys {
+				m.keys = append(m.keys, k)
+				m.vals = append(m.vals, vals[i])
+				if v := vals[i]; v.kind != 'v' {
+					m.keys = append(m.keys, k)
+					m.vals = append(m.vals, &jsonNode{kind: v.kind})
+				}
 			}
 		})
 		return n
