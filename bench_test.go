@@ -24,8 +24,9 @@ import (
 
 // Every benchmark of the package, each against a baseline measured in the
 // same run: Verify against the bare HMAC and the reference library, the
-// envelope scan against json.Valid, the User accessor against
-// encoding/json, and the Handler under load on a loopback server against a
+// envelope scan against json.Valid, Verify and User against the reference
+// library and encoding/json, each accessor against encoding/json, and the
+// Handler under load on a loopback server against a
 // handler that only reads the body. First, the bodies they run on.
 
 // largeBody returns a user.created delivery of about size bytes: the small
@@ -199,33 +200,138 @@ func BenchmarkScan(b *testing.B) {
 	}
 }
 
-// BenchmarkUserDecode compares the User accessor with encoding/json into the
-// same struct: the accessor should add nothing but its type check.
-func BenchmarkUserDecode(b *testing.B) {
+// BenchmarkVerifyUser is what a receiver of user.created does: Verify and
+// User. The baseline is BenchmarkVerify's, the reference library's Verify
+// and encoding/json of the envelope with data kept raw, followed by
+// encoding/json of the data into a User: the same two steps. A second
+// baseline decodes the body in one json.Unmarshal, into an envelope whose
+// data is a User.
+func BenchmarkVerifyUser(b *testing.B) {
 	body := compactFixture(b, "user.created.json")
-	var ev Event
-	if r := parseEnvelope(body, &ev, false); r != "" {
-		b.Fatal(r)
-	}
-	b.Run("Event.User", func(b *testing.B) {
+	now := time.Now()
+	id := "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e"
+	h := signed(b, testSecret, id, now, body)
+	b.Run("clerkwebhook", func(b *testing.B) {
+		v := mustVerifier(b, testSecret)
+		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		b.SetBytes(int64(len(ev.Data)))
 		for i := 0; i < b.N; i++ {
+			ev, err := v.Verify(body, h)
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, err := ev.User(); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("encoding-json", func(b *testing.B) {
+	wh, err := standardwebhooks.NewWebhook(testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rh := http.Header{}
+	rh.Set("webhook-id", id)
+	rh.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	rh.Set("webhook-signature", h.Get("svix-signature"))
+	b.Run("reference+json", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		b.SetBytes(int64(len(ev.Data)))
 		for i := 0; i < b.N; i++ {
+			if err := wh.Verify(body, rh); err != nil {
+				b.Fatal(err)
+			}
+			var env referenceEnvelope
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
 			var u User
-			if err := json.Unmarshal(ev.Data, &u); err != nil {
+			if err := json.Unmarshal(env.Data, &u); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+	b.Run("reference+json-one-pass", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if err := wh.Verify(body, rh); err != nil {
+				b.Fatal(err)
+			}
+			var env referenceUserEvent
+			if err := json.Unmarshal(body, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// referenceUserEvent is referenceEnvelope with the data decoded as a User.
+type referenceUserEvent struct {
+	Data            User `json:"data"`
+	EventAttributes struct {
+		HTTPRequest struct {
+			ClientIP  string `json:"client_ip"`
+			UserAgent string `json:"user_agent"`
+		} `json:"http_request"`
+	} `json:"event_attributes"`
+	InstanceID string `json:"instance_id"`
+	Object     string `json:"object"`
+	Timestamp  int64  `json:"timestamp"`
+	Type       string `json:"type"`
+}
+
+// benchFixtures is the fixture each payload type's decoding is measured on.
+var benchFixtures = map[string]string{
+	"User":                   "user.created.json",
+	"Session":                "session.created.json",
+	"Organization":           "organization.created.json",
+	"OrganizationMembership": "organizationMembership.created.json",
+	"OrganizationInvitation": "organizationInvitation.created.json",
+	"OrganizationDomain":     "organizationDomain.created.json",
+	"Email":                  "email.created.json",
+	"SMSMessage":             "sms.created.json",
+	"Role":                   "role.created.json",
+	"Permission":             "permission.created.json",
+	"WaitlistEntry":          "waitlistEntry.updated.json",
+	"DeletedObject":          "user.deleted.json",
+	"Subscription":           "subscription.created.json",
+	"SubscriptionItem":       "subscriptionItem.active.json",
+	"PaymentAttempt":         "paymentAttempt.created.json",
+}
+
+// BenchmarkDecode compares each typed accessor, on its type's fixture, with
+// json.Unmarshal of the same data into the same struct.
+func BenchmarkDecode(b *testing.B) {
+	names := make([]string, 0, len(benchFixtures))
+	for name := range benchFixtures {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var ev Event
+		if r := parseEnvelope(compactFixture(b, benchFixtures[name]), &ev, false); r != "" {
+			b.Fatal(r)
+		}
+		get := accessors[name]
+		b.Run(name+"/accessor", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(ev.Data)))
+			for i := 0; i < b.N; i++ {
+				if _, err := get(ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/encoding-json", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(ev.Data)))
+			for i := 0; i < b.N; i++ {
+				if err := json.Unmarshal(ev.Data, newPayload[name]()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkHandlerLoad drives a loopback server with many concurrent

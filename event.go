@@ -84,10 +84,12 @@ type payloadKind struct {
 	orStub bool
 }
 
-func kind[T any](name string) payloadKind {
+// kind is the payload kind of T, decoded by T's generated decoder
+// (decode_gen.go), which means what json.Unmarshal into a new T means.
+func kind[T any, P decodable[T]](name string) payloadKind {
 	return payloadKind{name: name, decode: func(data json.RawMessage) (any, error) {
-		v := new(T)
-		if err := json.Unmarshal(data, v); err != nil {
+		v, err := decodePayload[T, P](data)
+		if err != nil {
 			return nil, err
 		}
 		return v, nil
@@ -98,10 +100,8 @@ func orStub(k payloadKind) payloadKind { k.orStub = true; return k }
 
 // isStub reports whether data is a deleted-object stub ({"deleted": true}).
 func isStub(data json.RawMessage) (bool, error) {
-	var probe struct {
-		Deleted *bool `json:"deleted"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
+	probe, err := decodePayload[stubProbe](data)
+	if err != nil {
 		return false, err
 	}
 	return probe.Deleted != nil && *probe.Deleted, nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math/bits"
 	"strconv"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -410,4 +412,207 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// The functions below serve the payload decoders (decode.go): they read what
+// the skip functions only validate, with encoding/json's semantics.
+
+// unquote appends to dst the content of a JSON string, s without its quotes,
+// decoded as encoding/json decodes it: escapes resolved, a \u surrogate pair
+// joined, and an unpaired surrogate or a byte that is not valid UTF-8
+// replaced by U+FFFD. s must be what skipString accepted.
+func unquote(dst, s []byte) []byte {
+	for r := 0; r < len(s); {
+		if j := plainRun(s, r); j > r {
+			dst = append(dst, s[r:j]...)
+			if r = j; r == len(s) {
+				break
+			}
+		}
+		c := s[r]
+		switch {
+		case c == '\\':
+			switch s[r+1] {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				rr := getu4(s[r:])
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != utf8.RuneError {
+						dst = utf8.AppendRune(dst, dec)
+						r += 6
+						continue
+					}
+					rr = utf8.RuneError
+				}
+				dst = utf8.AppendRune(dst, rr)
+				continue
+			default: // '"', '\\' or '/'
+				dst = append(dst, s[r+1])
+			}
+			r += 2
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			dst = utf8.AppendRune(dst, rr)
+			r += size
+		}
+	}
+	return dst
+}
+
+// Kinds of string content, as scanString reports them.
+const (
+	plainString   = iota // ASCII with no escapes: the bytes are the value
+	unicodeString        // no escapes, but bytes above ASCII, which may not be valid UTF-8
+	escapedString        // escapes, to be resolved by unquote
+)
+
+// scanString is skipString for the decoders: it validates and skips the
+// string at b[i], and says what its content needs before it is a value.
+func scanString(b []byte, i int) (next, kind int) {
+	if i >= len(b) || b[i] != '"' {
+		return -1, 0
+	}
+	j := i + 1
+	var high uint64 // the bytes before j, ORed, for their top bits
+	for j+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[j : j+8 : j+8])
+		if m := specialMask(w); m != 0 {
+			k := bits.TrailingZeros64(m) >> 3
+			high |= w & (1<<(8*k) - 1)
+			j += k
+			goto special
+		}
+		high |= w
+		j += 8
+	}
+	for ; j < len(b); j++ {
+		c := b[j]
+		if c == '"' || c == '\\' || c < 0x20 {
+			goto special
+		}
+		high |= uint64(c)
+	}
+	return -1, 0
+special:
+	if b[j] != '"' {
+		next, _ := skipString(b, i)
+		return next, escapedString
+	}
+	if high&msb != 0 {
+		return j + 1, unicodeString
+	}
+	return j + 1, plainString
+}
+
+// plainRun returns the index of the first byte of s from r on that is a
+// backslash or not ASCII, or len(s).
+func plainRun(s []byte, r int) int {
+	for ; r+8 <= len(s); r += 8 {
+		w := binary.LittleEndian.Uint64(s[r : r+8 : r+8])
+		bs := w ^ (lsb * '\\')
+		if m := ((bs-lsb)&^bs | w) & msb; m != 0 {
+			return r + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; r < len(s) && s[r] != '\\' && s[r] < utf8.RuneSelf; r++ {
+	}
+	return r
+}
+
+// getu4 decodes the \uXXXX escape at the start of s, or returns -1.
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+// countElements returns the number of elements from b[i], the first of an
+// array's elements still to read, to the array's end, by counting the
+// commas at its top level, so that a slice can be allocated once. It does
+// not validate the elements (the decoder reading them does): on valid JSON
+// the count is exact. It returns -1 if the array does not end.
+func countElements(b []byte, i int) int {
+	depth, commas := 0, 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			if i, _ = skipString(b, i); i < 0 {
+				return -1
+			}
+			i--
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return commas + 1
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				commas++
+			}
+		}
+	}
+	return -1
+}
+
+// appendFoldedName appends the key k folded as encoding/json folds object
+// keys to match them to field names without regard to case: ASCII letters
+// upper-cased, any other rune replaced by the smallest rune of its Unicode
+// case-folding orbit (so that the Kelvin sign K matches "k" and the long s ſ
+// matches "s"), and invalid UTF-8 by U+FFFD.
+func appendFoldedName(out, k []byte) []byte {
+	for i := 0; i < len(k); {
+		if c := k[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(k[i:])
+		out = utf8.AppendRune(out, foldRune(r))
+		i += n
+	}
+	return out
+}
+
+// foldRune returns the smallest rune of r's case-folding orbit.
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
 }
