@@ -41,7 +41,7 @@ func NewQueue[TTx any](client *river.Client[TTx]) *Queue[TTx] {
 // workers lack Args's; the Handler answers it 500, so that Svix retries.
 func (q *Queue[TTx]) Enqueue(ctx context.Context, e clerkwebhook.Event) error {
 	_, err := q.client.Insert(ctx, Args{Event: e}, nil)
-	return wrapInsertError(e, err)
+	return wrapInsertError(err)
 }
 
 // EnqueueTx inserts a job for e inside the app's own transaction tx, so that
@@ -52,12 +52,12 @@ func (q *Queue[TTx]) Enqueue(ctx context.Context, e clerkwebhook.Event) error {
 // same message waits for tx to end, since the unique index holds it.
 func (q *Queue[TTx]) EnqueueTx(ctx context.Context, tx TTx, e clerkwebhook.Event) error {
 	_, err := q.client.InsertTx(ctx, tx, Args{Event: e}, nil)
-	return wrapInsertError(e, err)
+	return wrapInsertError(err)
 }
 
-func wrapInsertError(e clerkwebhook.Event, err error) error {
+func wrapInsertError(err error) error {
 	if err != nil {
-		return fmt.Errorf("clerkriver: inserting the job for message %s: %w", e.ID, err)
+		return fmt.Errorf("clerkriver: inserting the job: %w", err)
 	}
 	return nil
 }
