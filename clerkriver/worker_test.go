@@ -107,7 +107,8 @@ func testWorkerDiscardsThenJobRetry[TTx any](t *testing.T, b *backend[TTx]) {
 
 // Permanent from a callback cancels the job: one attempt, no retry. A
 // cancelled job does not hold the message id, so a replay of the message
-// (from Clerk's dashboard, after a fix) is a new job that runs.
+// (from Clerk's dashboard, after a fix) is a new job that runs; and then
+// JobRetry of the cancelled one fails instead of running it again.
 func TestWorkerPermanentCancels(t *testing.T) {
 	eachDriver(t, testWorkerPermanentCancels[pgx.Tx], testWorkerPermanentCancels[*sql.Tx])
 }
@@ -147,6 +148,14 @@ func testWorkerPermanentCancels[TTx any](t *testing.T, b *backend[TTx]) {
 	all := jobs(t, client)
 	require.Len(t, all, 2, "a replay after the job was cancelled")
 	waitForState(t, client, all[1].ID, rivertype.JobStateCompleted, 10*time.Second)
+
+	// Retrying the cancelled job now would run the message a second time:
+	// the unique constraint refuses it.
+	_, err := client.JobRetry(ctx, job.ID)
+	require.Error(t, err, "JobRetry of a cancelled job whose message a replay completed")
+	t.Logf("%s: JobRetry refused: %v", b.name, err)
+	time.Sleep(200 * time.Millisecond)
+	waitForState(t, client, job.ID, rivertype.JobStateCancelled, 0)
 	n, ok := calls.of(e.ID)
 	assert.Equal(t, 2, n, "calls")
 	assert.Equal(t, 1, ok, "successes")
