@@ -55,6 +55,9 @@ type backend[TTx any] struct {
 	// down makes the database unreachable for this backend's driver until
 	// the function it returns is called.
 	down func(t *testing.T) (up func())
+	// setFinalizedAt changes when River recorded job id as finalized, as
+	// if it had been then.
+	setFinalizedAt func(ctx context.Context, id int64, at time.Time) error
 }
 
 // eachDriver runs the test once per River driver, as subtests "pgx" and
@@ -116,6 +119,10 @@ func newPostgres(t *testing.T) *backend[pgx.Tx] {
 		begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
 		rollback: func(ctx context.Context, tx pgx.Tx) error { return tx.Rollback(ctx) },
+		setFinalizedAt: func(ctx context.Context, id int64, at time.Time) error {
+			_, err := pool.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "river_job"}.Sanitize()+" SET finalized_at = $1 WHERE id = $2", at, id)
+			return err
+		},
 		down: func(*testing.T) func() {
 			unreachable.Store(true)
 			pool.Reset() // the open connections go too
@@ -160,6 +167,11 @@ func newSQLite(t *testing.T, busy time.Duration) *backend[*sql.Tx] {
 		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
 		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
 		rollback: func(_ context.Context, tx *sql.Tx) error { return tx.Rollback() },
+		setFinalizedAt: func(ctx context.Context, id int64, at time.Time) error {
+			// riversqlite's format: its times are text, compared as text.
+			_, err := db.ExecContext(ctx, "UPDATE river_job SET finalized_at = ? WHERE id = ?", at.UTC().Format("2006-01-02 15:04:05.000"), id)
+			return err
+		},
 		down: func(t *testing.T) func() {
 			locker, err := sql.Open("sqlite", sqliteDSN(file, time.Second))
 			require.NoError(t, err)
