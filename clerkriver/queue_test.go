@@ -82,7 +82,10 @@ func TestEnqueueTx(t *testing.T) {
 }
 
 func testEnqueueTx[TTx any](t *testing.T, b *backend[TTx]) {
-	ctx := context.Background()
+	// Bounded: on SQLite, an insert outside tx would wait for ever for the
+	// one connection, which tx holds.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	client := insertClient(t, b)
 	q := clerkriver.NewQueue(client)
 	e := newEvent()
