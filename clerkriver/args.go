@@ -100,7 +100,9 @@ func (a Args) MarshalJSON() ([]byte, error) {
 	return json.Marshal(storedArgs{Event: string(event), MessageID: a.Event.ID})
 }
 
-// UnmarshalJSON decodes what MarshalJSON encoded.
+// UnmarshalJSON decodes what MarshalJSON encoded. Other JSON, or an event
+// that does not decode, is an error; River counts it as a failed attempt of
+// the job, as it does an error from the worker.
 func (a *Args) UnmarshalJSON(b []byte) error {
 	var s storedArgs
 	if err := json.Unmarshal(b, &s); err != nil {
