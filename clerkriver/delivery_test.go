@@ -134,8 +134,10 @@ func testDeliveriesOverHTTP[TTx any](t *testing.T, b *backend[TTx]) {
 	t.Logf("%s: %d deliveries (%d messages x %d at once, a message every %v) answered within %v: acknowledgement p50 %v, p99 %v, max %v; each callback takes %v (race detector: %v)",
 		b.name, len(took), len(ds), deliveryCopies, deliveryInterval(), allAnswered.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), slowest.Round(time.Millisecond), callbackTime, raceEnabled)
-	assert.Less(t, p99, ackBound, "p99 acknowledgement latency")
-	assert.Less(t, slowest, callbackTime, "a delivery waited for its callback")
+	if !raceEnabled { // the detector's slowdown varies with the load beside it
+		assert.Less(t, p99, ackBound, "p99 acknowledgement latency")
+		assert.Less(t, slowest, callbackTime, "a delivery waited for its callback")
+	}
 
 	// Every job completes, each callback having run once.
 	stop := time.Now().Add(callbackTime + time.Minute)
