@@ -1,0 +1,5 @@
+//go:build !race
+
+package clerkriver_test
+
+const raceEnabled = false
