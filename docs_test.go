@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,8 @@ var adapterImports = map[string]string{
 	"redis.":      "github.com/redis/go-redis/v9",
 	"clerkotel.":  "github.com/seed77920f6a/clerkwebhook/clerkotel",
 	"clerkriver.": "github.com/seed77920f6a/clerkwebhook/clerkriver",
+	"river.":      "github.com/riverqueue/river",
+	"riverpgxv5.": "github.com/riverqueue/river/riverdriver/riverpgxv5",
 }
 
 // A snippet is one fenced go block of a Markdown file.
@@ -117,7 +120,8 @@ func TestDocSnippetsCompile(t *testing.T) {
 	for i, s := range snippets {
 		var adapters []string
 		for prefix, path := range adapterImports {
-			if strings.Contains(s.code, prefix) {
+			// The package name as a word: "river." is not "clerkriver.".
+			if regexp.MustCompile(`\b` + regexp.QuoteMeta(prefix)).MatchString(s.code) {
 				adapters = append(adapters, path)
 			}
 		}
@@ -183,6 +187,8 @@ func upsertOrg(id, name, slug string)                  {}
 func setRole(orgID, userID, role string)               {}
 func deleteOrg(id string)                              {}
 func grant(plan string, from time.Time)                {}
+func syncUser(context.Context, clerkwebhook.Event) error { return nil }
+func userID(e clerkwebhook.Event) string               { return "" }
 `
 
 // goEnv returns the go command's value of an environment setting.
