@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/seed77920f6a/clerkwebhook"
+	"github.com/seed77920f6a/clerkwebhook/clerkriver"
+)
+
+// dialect is a database's SQL dialect, and the directory of its migrations.
+type dialect string
+
+const (
+	sqlite   dialect = "sqlite"
+	postgres dialect = "postgres"
+)
+
+// River's settings for this service: what they are and why.
+const (
+	// applyTimeout is River's JobTimeout: an apply is one statement of a
+	// few milliseconds, so 5 seconds covers waiting behind a burst for the
+	// one SQLite connection (or the pool), and a job still running then
+	// is cancelled and retried.
+	applyTimeout = 5 * time.Second
+	// rescueAfter is River's RescueStuckJobsAfter (1 hour by default): a
+	// job still "running" after it is taken for one whose process died
+	// and is run again. River's rescuer runs on the leader as soon as it
+	// is elected (within about 20 seconds of a restart: the dead
+	// leader's lease lasts 15) and then every 30 seconds, so with 10
+	// seconds the jobs a killed process was running all complete within
+	// about 30 seconds of the restart, instead of an hour. The cost, a
+	// job still really running after 10 seconds running twice, is none
+	// here: applying a version twice changes nothing (store.go).
+	rescueAfter = 10 * time.Second
+	// maxWorkers is how many applies run at once.
+	maxWorkers = 10
+)
+
+// A database is the one database that --db names, holding River's jobs and
+// the app's tables: SQLite through one connection shared by River and the
+// app, or PostgreSQL through one pool.
+type database struct {
+	dialect dialect
+	// sql runs the app's statements.
+	sql *sql.DB
+	// river is the River client, not started; workers is its bundle, to
+	// which the worker is added once the Handler exists.
+	river   riverClient
+	workers *river.Workers
+	// queue stores verified events as River jobs (clerkriver.NewQueue).
+	queue clerkwebhook.Queue
+	// close closes the connections; stop the River client first.
+	close func()
+}
+
+// riverClient is what the service uses of a *river.Client, whichever its
+// driver's transaction type.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// openDatabase opens the database named by dsn ("sqlite:FILE[?PARAMS]" or
+// "postgres://…"), creates or upgrades River's tables and the app's, and
+// returns it with a River client that is not started yet.
+func openDatabase(ctx context.Context, dsn string, logger *slog.Logger) (*database, error) {
+	var db *database
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		db, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), logger)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err = openPostgres(ctx, dsn, logger)
+	default:
+		return nil, errors.New(`--db must be sqlite:FILE or a postgres:// URL`)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db.sql, db.dialect); err != nil {
+		db.close()
+		return nil, fmt.Errorf("migrating the app's tables: %w", err)
+	}
+	return db, nil
+}
+
+// openSQLite opens an SQLite file as riversqlite advises: one connection
+// (SQLite has one writer; River and the app take turns on it, so they never
+// wait for each other's locks), WAL, a wait of up to 5 seconds for a lock
+// another process holds, and BEGIN IMMEDIATE, so that a transaction takes
+// the write lock up front instead of failing to upgrade to it. PARAMS (the
+// driver's, such as _synchronous=NORMAL) are added to these.
+func openSQLite(ctx context.Context, spec string, logger *slog.Logger) (*database, error) {
+	file, params, _ := strings.Cut(spec, "?")
+	if file == "" {
+		return nil, errors.New("--db sqlite: needs a file name, as in sqlite:usersync.db")
+	}
+	q, err := url.ParseQuery(params)
+	if err != nil {
+		return nil, fmt.Errorf("--db: the parameters after ?: %w", err)
+	}
+	for k, v := range map[string]string{"_journal_mode": "WAL", "_busy_timeout": "5000", "_txlock": "immediate"} {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	client, workers, err := newRiver(ctx, riversqlite.New(db), logger)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &database{
+		dialect: sqlite, sql: db,
+		river: client, workers: workers, queue: clerkriver.NewQueue(client),
+		close: func() { _ = db.Close() },
+	}, nil
+}
+
+// openPostgres opens a pool on url, shared by River (riverpgxv5) and the
+// app (through pgx's database/sql adapter). Tables go to the first schema
+// of the search_path, which a URL can set (…?search_path=usersync). A URL
+// without pool_max_conns gets a pool of 20, room for the workers, the
+// requests, and River's own work.
+func openPostgres(ctx context.Context, url string, logger *slog.Logger) (*database, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("--db: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns=") {
+		cfg.MaxConns = 20
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, workers, err := newRiver(ctx, riverpgxv5.New(pool), logger)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	return &database{
+		dialect: postgres, sql: db,
+		river: client, workers: workers, queue: clerkriver.NewQueue(client),
+		close: func() { _ = db.Close(); pool.Close() },
+	}, nil
+}
+
+// newRiver migrates River's tables and returns a client on driver.
+func newRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], logger *slog.Logger) (*river.Client[TTx], *river.Workers, error) {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, nil, fmt.Errorf("migrating River's tables: %w", err)
+	}
+	workers := river.NewWorkers()
+	client, err := river.NewClient(driver, &river.Config{
+		// A completed job is what makes a retry of its message a
+		// duplicate: keep it longer than Svix retries (about 28 hours).
+		CompletedJobRetentionPeriod: clerkriver.CompletedJobRetention,
+		JobTimeout:                  applyTimeout,
+		RescueStuckJobsAfter:        rescueAfter,
+		Logger:                      logger,
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		Workers:                     workers,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, workers, nil
+}
