@@ -48,8 +48,13 @@ const (
 	// job still really running after 10 seconds running twice, is none
 	// here: applying a version twice changes nothing (store.go).
 	rescueAfter = 10 * time.Second
-	// maxWorkers is how many applies run at once.
-	maxWorkers = 10
+	// maxWorkers is how many applies run at once, and fetchCooldown
+	// River's FetchCooldown, the least time between two fetches of jobs
+	// (100 ms by default). A fetch takes at most maxWorkers jobs, so with
+	// River's default a backlog of applies of a millisecond each drains at
+	// 100 a second; with 10 ms, the database sets the pace.
+	maxWorkers    = 10
+	fetchCooldown = 10 * time.Millisecond
 )
 
 // A database is the one database that --db names, holding River's jobs and
@@ -182,6 +187,7 @@ func newRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], logg
 		// A completed job is what makes a retry of its message a
 		// duplicate: keep it longer than Svix retries (about 28 hours).
 		CompletedJobRetentionPeriod: clerkriver.CompletedJobRetention,
+		FetchCooldown:               fetchCooldown,
 		JobTimeout:                  applyTimeout,
 		RescueStuckJobsAfter:        rescueAfter,
 		Logger:                      logger,
