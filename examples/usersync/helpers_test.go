@@ -115,8 +115,9 @@ type testService struct {
 }
 
 // startService starts the service on db, as start does for the command,
-// and stops it when the test ends.
-func startService(t *testing.T, db string) *testService {
+// after each configure has changed its configuration, and stops it when
+// the test ends.
+func startService(t *testing.T, db string, configure ...func(*config)) *testService {
 	t.Helper()
 	logs := &logBuffer{}
 	var out io.Writer = logs
@@ -124,6 +125,9 @@ func startService(t *testing.T, db string) *testService {
 		out = io.MultiWriter(logs, os.Stderr)
 	}
 	cfg := config{path: "/webhooks/clerk", db: db, secret: secret}
+	for _, fn := range configure {
+		fn(&cfg)
+	}
 	svc, err := start(context.Background(), cfg, slog.New(slog.NewTextHandler(out, nil)))
 	require.NoError(t, err)
 	srv := httptest.NewServer(svc.handler)
