@@ -74,6 +74,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	if err := serve(ctx, cfg, stdout, logger); err != nil {
 		fmt.Fprintln(stderr, "usersync:", err)
 		return 1
@@ -81,6 +85,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return 0
 }
 
+// parseConfig reads the command line and the environment.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("usersync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
