@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 )
@@ -85,19 +85,4 @@ func deliverUserCreated(tb testing.TB, url, id string) int {
 }
 
 // errorLog collects what a Handler reports through WithErrorHandler.
-type errorLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errorLog) report(_ *http.Request, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errorLog) all() []error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]error(nil), l.errs...)
-}
+type errorLog = storetest.ErrorLog

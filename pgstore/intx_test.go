@@ -255,7 +255,7 @@ func TestInTxWithHandler(t *testing.T) {
 	store, table := newStore(t, pool)
 	a := newApp(t, pool, table)
 	var errs errorLog
-	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.report))
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.Report))
 	failFirst := &atomic.Bool{}
 	failFirst.Store(true)
 	h.On(clerkwebhook.UserCreated, store.InTx(a.write(func(int64) error {
@@ -271,8 +271,8 @@ func TestInTxWithHandler(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, deliverUserCreated(t, srv.URL, "msg_handler"))
 	assert.Zero(t, a.rows(t, "msg_handler"))
 	assert.Empty(t, stateOf(t, pool, table, "msg_handler"), "the claim was not released")
-	require.Len(t, errs.all(), 1)
-	require.ErrorIs(t, errs.all()[0], errApp)
+	require.Len(t, errs.All(), 1)
+	require.ErrorIs(t, errs.All()[0], errApp)
 
 	// The retry succeeds once; the next is a duplicate.
 	require.Equal(t, http.StatusOK, deliverUserCreated(t, srv.URL, "msg_handler"))
@@ -287,5 +287,5 @@ func TestInTxWithHandler(t *testing.T) {
 	require.Equal(t, http.StatusOK, deliverUserCreated(t, srv.URL, "msg_other"))
 	assert.Equal(t, 1, a.rows(t, "msg_other"))
 	assert.EqualValues(t, 3, a.calls.Load(), "calls of fn")
-	assert.Len(t, errs.all(), 1, "reported: %v", errs.all())
+	assert.Len(t, errs.All(), 1, "reported: %v", errs.All())
 }

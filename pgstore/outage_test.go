@@ -34,7 +34,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 	runs := map[string]int{}
 	inFlight, entered, finish := "msg_in_flight", make(chan struct{}), make(chan struct{})
 	var errs errorLog
-	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.report))
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.Report))
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
 		if e.ID == inFlight {
 			close(entered)
@@ -75,7 +75,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 	// retry; the Complete that failed is reported.
 	close(finish)
 	require.Equal(t, http.StatusOK, <-inFlightStatus, "the delivery in flight")
-	reported := errs.all()
+	reported := errs.All()
 	require.Len(t, reported, 1)
 	require.ErrorIs(t, reported[0], clerkwebhook.ErrDeduplicator)
 	require.ErrorContains(t, reported[0], "pgstore: complete message")
@@ -87,7 +87,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 		require.Equal(t, http.StatusInternalServerError, deliverUserCreated(t, srv.URL, id), id)
 	}
 	require.Equal(t, http.StatusInternalServerError, deliverUserCreated(t, srv.URL, before), "a duplicate, in the outage")
-	reported = errs.all()[1:]
+	reported = errs.All()[1:]
 	require.Len(t, reported, len(during)+1)
 	for _, err := range reported {
 		require.ErrorIs(t, err, clerkwebhook.ErrDeduplicator)
@@ -112,7 +112,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 			}
 			retries++
 			require.Equal(t, http.StatusInternalServerError, status, id)
-			require.True(t, time.Now().Before(deadline), "%s still failing 30 s after the restart: %v", id, errs.all()[len(errs.all())-1])
+			require.True(t, time.Now().Before(deadline), "%s still failing 30 s after the restart: %v", id, errs.All()[len(errs.All())-1])
 			time.Sleep(100 * time.Millisecond)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 	"github.com/seed77920f6a/clerkwebhook/redisstore"
 )
 
@@ -47,7 +48,7 @@ func TestHandlerThroughRedisOutage(t *testing.T) {
 	reports := &errorLog{}
 	v, err := clerkwebhook.NewVerifier(testSecret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime())))
 	require.NoError(t, err)
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(reports.report))
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(reports.Report))
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
 		runs.add(e.ID)
 		if e.ID == midRun {
@@ -67,18 +68,18 @@ func TestHandlerThroughRedisOutage(t *testing.T) {
 	// Redis stops during a callback: the work is done, so 200, and the
 	// failed Complete is reported.
 	require.Equal(t, http.StatusOK, deliver(midRun), "Redis stopped during the callback")
-	require.Len(t, reports.all(), 1)
-	assert.ErrorIs(t, reports.all()[0], clerkwebhook.ErrDeduplicator)
+	require.Len(t, reports.All(), 1)
+	assert.ErrorIs(t, reports.All()[0], clerkwebhook.ErrDeduplicator)
 
 	// Redis down: no claim, so no callback; 500, so the sender retries.
 	for i := range during {
 		assert.Equal(t, http.StatusInternalServerError, deliver(msgID("during", i)), "during the outage")
 	}
 	assert.Equal(t, http.StatusInternalServerError, deliver(msgID("before", 0)), "a duplicate during the outage")
-	for _, err := range reports.all()[1:] {
+	for _, err := range reports.All()[1:] {
 		assert.ErrorIs(t, err, clerkwebhook.ErrDeduplicator)
 	}
-	assert.Len(t, reports.all(), 1+during+1, "one report per failed delivery")
+	assert.Len(t, reports.All(), 1+during+1, "one report per failed delivery")
 
 	ranBeforeRestart := map[string]int{midRun: 1}
 	for i := range before {
@@ -188,20 +189,5 @@ func (c *runCounter) all() map[string]int {
 	return out
 }
 
-// errorLog collects what the Handler reports through WithErrorHandler.
-type errorLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errorLog) report(_ *http.Request, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errorLog) all() []error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]error(nil), l.errs...)
-}
+// errorLog collects what a Handler reports through WithErrorHandler.
+type errorLog = storetest.ErrorLog

@@ -508,3 +508,24 @@ func BenchmarkHandler(b *testing.B, d clerkwebhook.Deduplicator) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
+
+// ErrorLog collects what a Handler reports through WithErrorHandler. Pass
+// its Report method; the zero ErrorLog is ready to use.
+type ErrorLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+// Report records err; it has the signature WithErrorHandler takes.
+func (l *ErrorLog) Report(_ *http.Request, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+// All returns the errors reported so far, in order.
+func (l *ErrorLog) All() []error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]error(nil), l.errs...)
+}
