@@ -151,6 +151,7 @@ func TestDecodersMatchEncodingJSON(t *testing.T) {
 // TestDecoderSeeds runs the fuzz seeds (the fixtures' mutations) through
 // every decoder, so that a plain go test covers them all.
 func TestDecoderSeeds(t *testing.T) {
+	t.Parallel()
 	for _, data := range decoderSeeds(t) {
 		for _, check := range differentials {
 			check(t, data)

@@ -11,6 +11,7 @@ import (
 // The memory deduplicator meets the contract every Deduplicator must, the
 // one the PostgreSQL and Redis stores run too.
 func TestMemoryDeduplicatorConformance(t *testing.T) {
+	t.Parallel()
 	clerkwebhooktest.TestDeduplicator(t, func(t *testing.T, lease, retention time.Duration) clerkwebhook.Deduplicator {
 		return clerkwebhook.NewMemoryDeduplicator(retention, clerkwebhook.WithLease(lease))
 	})

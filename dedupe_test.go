@@ -235,6 +235,7 @@ func TestMemoryDedupExpiryAcrossCompaction(t *testing.T) {
 // Past 100,000 completed messages the oldest are forgotten first, whatever
 // their ttl.
 func TestMemoryDedupBound(t *testing.T) {
+	t.Parallel()
 	m, clock := newTestDedup(t, DefaultDedupTTL)
 	id := func(i int) string { return fmt.Sprintf("msg_%07d", i) }
 

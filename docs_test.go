@@ -98,6 +98,7 @@ func docSnippets(t *testing.T) []snippet {
 // identifiers a fragment assumes are declared in snippetEnv. Compile errors
 // point at the Markdown lines.
 func TestDocSnippetsCompile(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the snippets with the go command")
 	}

@@ -11,6 +11,7 @@ import (
 // store: every message runs once. (The store modules run the same scenario
 // on PostgreSQL and Redis, in processes of their own too.)
 func TestReplicasSharingOneDeduplicator(t *testing.T) {
+	t.Parallel()
 	shared := clerkwebhook.NewMemoryDeduplicator(0)
 	storetest.TestReplicas(t, func(testing.TB, int) clerkwebhook.Deduplicator { return shared })
 }

@@ -151,6 +151,7 @@ const netHTTPDrain = 256 << 10
 // A body over the limit with a Content-Length is refused from the header
 // alone: the handler reads none of it, however large the declared body.
 func TestHandlerBodyTooLargeContentLength(t *testing.T) {
+	t.Parallel()
 	const limit = 4 << 10
 	for _, size := range []int64{limit + 1, 64 << 20} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -200,6 +201,7 @@ func TestHandlerBodyTooLargeContentLength(t *testing.T) {
 // most limit+1 bytes, answers 413 and closes the connection, so the client
 // cannot go on streaming.
 func TestHandlerBodyTooLargeStreaming(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	// Reading all of it would take seconds and break the bounds below.
 	const streamSize = 1 << 30
@@ -326,6 +328,7 @@ func waitFor(t *testing.T, wg *sync.WaitGroup, limit time.Duration) {
 // A source outside the allowlist is refused before the body: the handler
 // reads none of it, and the server stops taking a large one early.
 func TestHandlerForbiddenSourceReadsNoBody(t *testing.T) {
+	t.Parallel()
 	const size = 64 << 20
 	obs := &observed{}
 	h := NewHandler(testVerifier(t), WithAllowedSources(SvixSourceIPs("us")...), WithObserver(obs.observe))
