@@ -86,7 +86,9 @@ var claimTokens = struct {
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		panic("clerkwebhook: crypto/rand failed: " + err.Error())
+		// crypto/rand does not fail on the supported platforms; a process
+		// that cannot get randomness must not make up tokens.
+		panic(err)
 	}
 	return hex.EncodeToString(b)
 }
@@ -176,8 +178,9 @@ type MemoryDeduplicator struct {
 	head  int       // order[:head] are forgotten
 }
 
-// memDone is one completion; an id completed again after it was forgotten
-// appears twice, and only the entry matching its current expiry removes it.
+// memDone is the record of one completion. Each completed entry of state has
+// exactly one record in order[head:]: Complete appends it when the entry
+// becomes done, and expire consumes it together with the entry.
 type memDone struct {
 	id      string
 	expires time.Time
@@ -252,14 +255,14 @@ func (m *MemoryDeduplicator) expire() {
 		if now.Before(d.expires) && len(m.order)-m.head <= maxRemembered {
 			break
 		}
-		if e, ok := m.state[d.id]; ok && e.done && e.expires.Equal(d.expires) {
-			delete(m.state, d.id)
-		}
+		delete(m.state, d.id) // the completed entry this record was made for
 		m.order[m.head] = memDone{}
 		m.head++
 	}
-	// Compact once the forgotten prefix dominates: amortised O(1) per id.
-	if m.head > 64 && m.head*2 > len(m.order) {
+	// Compact once the forgotten records outnumber the live ones: the copy
+	// costs fewer moves than records were forgotten since the last one, so
+	// each record costs amortised O(1).
+	if m.head*2 > len(m.order) {
 		m.order = append(m.order[:0:0], m.order[m.head:]...)
 		m.head = 0
 	}

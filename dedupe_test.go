@@ -229,7 +229,38 @@ func TestMemoryDedupExpiryAcrossCompaction(t *testing.T) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	assert.Equal(t, batch, len(m.state), "only the new claims are held")
-	assert.Equal(t, 0, len(m.order)-m.head, "expired completions still recorded")
+	assert.Equal(t, 0, len(m.order), "the records of expired completions are still held")
+	assert.Equal(t, 0, m.head)
+}
+
+// The records of completions are compacted as soon as the forgotten ones
+// outnumber the live ones, and not before.
+func TestMemoryDedupCompaction(t *testing.T) {
+	const ttl = time.Hour
+	m, clock := newTestDedup(t, ttl)
+	for i := 0; i < 4; i++ { // completed at +0, +1, +2 and +3 minutes
+		id := fmt.Sprintf("msg_%d", i)
+		require.Equal(t, Claimed, claim(t, m, id))
+		complete(t, m, id)
+		clock.advance(time.Minute)
+	}
+	expire := func() (head, records int) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.expire()
+		return m.head, len(m.order)
+	}
+	clock.advance(ttl - 4*time.Minute + 90*time.Second) // +61.5 min: two expired
+	head, records := expire()
+	assert.Equal(t, 2, head, "forgotten records")
+	assert.Equal(t, 4, records, "compacted with as many forgotten records as live ones")
+
+	clock.advance(time.Minute) // +62.5 min: three expired
+	head, records = expire()
+	assert.Equal(t, 0, head, "not compacted with more forgotten records than live ones")
+	assert.Equal(t, 1, records)
+	assert.Equal(t, Completed, claim(t, m, "msg_3"), "the live record was lost in the compaction")
+	assert.Equal(t, Claimed, claim(t, m, "msg_2"))
 }
 
 // Past 100,000 completed messages the oldest are forgotten first, whatever
