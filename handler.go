@@ -270,14 +270,16 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate boo
 	}
 	ctx = ClaimContext(ctx)
 	state, err := h.dedup.Claim(ctx, ev.ID)
-	switch {
-	case err != nil:
+	if err != nil {
 		return false, fmt.Errorf("%w: claim for message %s: %w", ErrDeduplicator, ev.ID, err)
-	case state == Completed:
+	}
+	if state == Completed {
 		return true, nil
-	case state == InProgress:
+	}
+	if state == InProgress {
 		return false, fmt.Errorf("%w: message %s", ErrInProgress, ev.ID)
-	case state != Claimed:
+	}
+	if state != Claimed {
 		return false, fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
 	}
 	done := context.WithoutCancel(ctx) // the bookkeeping outlives a client that went away
@@ -404,13 +406,14 @@ var (
 // there is one, in its Delivery; everything else is logged with log/slog,
 // so that no failure goes unseen.
 func (h *Handler) report(r *http.Request, err error, primary bool) {
-	switch {
-	case h.onError != nil:
+	if h.onError != nil {
 		h.onError(r, err)
-	case primary && h.observer != nil:
-	default:
-		logError(r, err)
+		return
 	}
+	if primary && h.observer != nil {
+		return // the observer has it
+	}
+	logError(r, err)
 }
 
 // logError is the default error handler.

@@ -303,3 +303,41 @@ func TestAllowedSources(t *testing.T) {
 		})
 	}
 }
+
+// Without an error handler or an observer, failures are logged: a rejected
+// delivery as a warning with its message id when it has one, a failed
+// callback or store as an error, with what identifies the message.
+func TestDefaultLogging(t *testing.T) {
+	var logged bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	body := readFixture(t, "user.created.json")
+	line := func(d delivery, h http.Handler) string {
+		logged.Reset()
+		record(h, d)
+		return logged.String()
+	}
+
+	h := NewHandler(testVerifier(t))
+	h.On(UserCreated, func(context.Context, Event) error { return errCallback })
+	forged := line(newDelivery(t, otherSecret, "msg_forged", testNow, body), h)
+	assert.Contains(t, forged, "level=WARN")
+	assert.Contains(t, forged, "message_id=msg_forged")
+	assert.Contains(t, forged, "path=/")
+
+	unsigned := line(delivery{body: body, header: http.Header{}}, h)
+	assert.Contains(t, unsigned, "level=WARN")
+	assert.NotContains(t, unsigned, "message_id", "a message id logged for a delivery without one")
+
+	failed := line(newDelivery(t, testSecret, "msg_failed", testNow, body), h)
+	assert.Contains(t, failed, "level=ERROR")
+	assert.Contains(t, failed, "message_id=msg_failed")
+	assert.Contains(t, failed, "event_type=user.created")
+
+	h = NewHandler(testVerifier(t), WithDeduplicator(faultyDedup{Deduplicator: NewMemoryDeduplicator(0), claimErr: errors.New("store down")}))
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
+	store := line(newDelivery(t, testSecret, "msg_store", testNow, body), h)
+	assert.Contains(t, store, "level=ERROR")
+	assert.Contains(t, store, "store down")
+}
