@@ -357,7 +357,6 @@ var statusText = map[int]string{
 // error is checked first: it may wrap any of the package's sentinels (an
 // accessor's ErrInvalidPayload, say), and is still the app's failure.
 func statusOf(err error) int {
-	var ve *VerificationError
 	switch {
 	case errors.Is(err, ErrPermanent):
 		return http.StatusUnprocessableEntity
@@ -371,7 +370,9 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrInProgress):
 		return http.StatusConflict
-	case errors.As(err, &ve):
+	}
+	var ve *VerificationError
+	if errors.As(err, &ve) {
 		return http.StatusBadRequest
 	}
 	// ErrBodyIncomplete (the client went away: let Svix retry),
