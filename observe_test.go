@@ -341,3 +341,79 @@ func TestDefaultLogging(t *testing.T) {
 	assert.Contains(t, store, "level=ERROR")
 	assert.Contains(t, store, "store down")
 }
+
+// The edges of the client address and of the allowlist: IPv4-mapped
+// prefixes, bare and unusable peer addresses, bracketed and zoned forwarded
+// addresses, and the syntax of Forwarded (RFC 7239): quoting, escapes,
+// empty pairs, case, and for= repeated.
+func TestAllowedSourcesEdges(t *testing.T) {
+	body := readFixture(t, "user.created.json")
+	svix := SvixSourceIPs("us")
+	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	mapped := []netip.Prefix{netip.MustParsePrefix("::ffff:198.51.100.0/120")}
+	allIPv4 := []netip.Prefix{netip.MustParsePrefix("::ffff:0.0.0.0/96")}
+	fwd := func(v string) http.Header { return http.Header{"Forwarded": {v}} }
+	cases := []struct {
+		name    string
+		allowed []netip.Prefix
+		trusted []netip.Prefix
+		peer    string
+		header  http.Header
+		status  int
+	}{
+		{"IPv4-mapped prefix, address inside", mapped, nil, "198.51.100.7:1", nil, 200},
+		{"IPv4-mapped prefix, address outside", mapped, nil, "198.51.101.7:1", nil, 403},
+		{"IPv4-mapped prefix of every IPv4 address", allIPv4, nil, "203.0.113.9:1", nil, 200},
+		{"IPv4-mapped prefix of every IPv4 address, an IPv6 peer", allIPv4, nil, "[2001:db8::1]:1", nil, 403},
+		{"bare peer address", svix, nil, "44.228.126.217", nil, 200},
+		{"unusable peer address", svix, nil, "somewhere:1", nil, 403},
+		{"empty peer address", svix, nil, "", nil, 403},
+		{"bracketed IPv6 hop without a port", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"[2600:1f24:64:8000::17]"}}, 200},
+		{"IPv4 hop with a port", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"44.228.126.217:4711"}}, 200},
+		{"zoned hop with a port", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"[fe80::1%eth0]:4711"}}, 403},
+		{"half-bracketed hop", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"[2600:1f24:64:8000::17"}}, 403},
+		{"Forwarded, quoted for=", svix, lb, "10.1.2.3:1", fwd(`for="44.228.126.217"`), 200},
+		{"Forwarded, FOR= in capitals", svix, lb, "10.1.2.3:1", fwd(`FOR=44.228.126.217`), 200},
+		{"Forwarded, empty pairs", svix, lb, "10.1.2.3:1", fwd(`;for=44.228.126.217;;proto=https;`), 200},
+		{"Forwarded, separators inside quotes", svix, lb, "10.1.2.3:1",
+			fwd(`for=44.228.126.217;host="a;b,c"`), 200},
+		{"Forwarded, an escaped quote inside quotes", svix, lb, "10.1.2.3:1",
+			fwd(`for=44.228.126.217;host="a\";for=198.51.100.7"`), 200},
+		{"Forwarded, an escaped quote with a separator after it", svix, lb, "10.1.2.3:1",
+			fwd(`for=198.51.100.7;host="x\"", for=44.228.126.217`), 200},
+		{"Forwarded, the last element wins", svix, lb, "10.1.2.3:1",
+			fwd(`for=44.228.126.217, for=198.51.100.7`), 403},
+		{"Forwarded, for= twice in one element", svix, lb, "10.1.2.3:1",
+			fwd(`for=198.51.100.7;for=44.228.126.217`), 403},
+		{"Forwarded, a pair without =", svix, lb, "10.1.2.3:1", fwd(`for=44.228.126.217;secret`), 403},
+		{"Forwarded, a lone quote", svix, lb, "10.1.2.3:1", fwd(`for="`), 403},
+		{"Forwarded over two header lines", svix, lb, "10.1.2.3:1",
+			http.Header{"Forwarded": {"for=198.51.100.7", "for=44.228.126.217"}}, 200},
+		{"empty X-Forwarded-For from a trusted proxy", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {""}}, 403},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []HandlerOption{WithAllowedSources(tc.allowed...)}
+			if tc.trusted != nil {
+				opts = append(opts, WithTrustedProxies(tc.trusted...))
+			}
+			h := NewHandler(testVerifier(t), append(opts, WithErrorHandler(func(*http.Request, error) {}))...)
+			h.On(UserCreated, func(context.Context, Event) error { return nil })
+			r := newDelivery(t, testSecret, "msg_edge", testNow, body).incoming()
+			r.RemoteAddr = tc.peer
+			for k, v := range tc.header {
+				r.Header[k] = v
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			assert.Equal(t, tc.status, rec.Code)
+		})
+	}
+	assert.PanicsWithValue(t, "clerkwebhook: WithAllowedSources: prefix ::ffff:0.0.0.0/95 covers more than the IPv4-mapped range",
+		func() { WithAllowedSources(netip.MustParsePrefix("::ffff:0.0.0.0/95")) })
+}

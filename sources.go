@@ -139,23 +139,22 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 		return peer, nil
 	}
 	xff, fwd := r.Header.Values("X-Forwarded-For"), r.Header.Values("Forwarded")
-	var hops []string
-	switch {
-	case len(xff) > 0 && len(fwd) > 0:
+	if len(xff) > 0 && len(fwd) > 0 {
 		return netip.Addr{}, fmt.Errorf("%w: both X-Forwarded-For and Forwarded from a trusted proxy", ErrForbiddenSource)
-	case len(xff) > 0:
-		for _, v := range xff {
-			for _, hop := range strings.Split(v, ",") {
-				hops = append(hops, strings.TrimSpace(hop))
-			}
+	}
+	var hops []string
+	for _, v := range xff {
+		for _, hop := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(hop))
 		}
-	case len(fwd) > 0:
+	}
+	if len(fwd) > 0 {
 		if hops, err = forwardedFor(fwd); err != nil {
 			return netip.Addr{}, fmt.Errorf("%w: malformed Forwarded header: %v", ErrForbiddenSource, err)
 		}
-	default:
-		return peer, nil // the proxy itself made the request
 	}
+	// With neither header, the proxy itself made the request: the loop
+	// below has no hop to walk, and the peer is the client.
 	addr := peer
 	for i := len(hops) - 1; i >= 0 && contains(h.trusted, addr); i-- {
 		a, err := hopAddr(hops[i])
@@ -247,12 +246,11 @@ func splitQuoted(s string, sep byte) []string {
 	var parts []string
 	quoted, start := false, 0
 	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && quoted:
-			i++
-		case s[i] == '"':
+		if s[i] == '\\' && quoted {
+			i++ // the escaped byte
+		} else if s[i] == '"' {
 			quoted = !quoted
-		case s[i] == sep && !quoted:
+		} else if s[i] == sep && !quoted {
 			parts = append(parts, s[start:i])
 			start = i + 1
 		}
