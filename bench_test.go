@@ -384,6 +384,7 @@ func runLoad(b *testing.B, h http.Handler, deliveries []delivery) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
+	cpu0, cpuOK := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		local := make([]time.Duration, 0, 256)
 		for pb.Next() {
@@ -414,6 +415,7 @@ func runLoad(b *testing.B, h http.Handler, deliveries []delivery) {
 		mu.Unlock()
 	})
 	elapsed := time.Since(start)
+	cpu1, _ := processCPU()
 	b.StopTimer()
 
 	if len(latencies) == 0 {
@@ -423,4 +425,9 @@ func runLoad(b *testing.B, h http.Handler, deliveries []delivery) {
 	p99 := latencies[(len(latencies)*99+99)/100-1]
 	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
+	if cpuOK {
+		// Client and server share the process, so this is the CPU of one
+		// round trip; the client's part is the same for every handler.
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
