@@ -393,6 +393,10 @@ func TestAllowedSourcesEdges(t *testing.T) {
 		{"Forwarded, a lone quote", svix, lb, "10.1.2.3:1", fwd(`for="`), 403},
 		{"Forwarded over two header lines", svix, lb, "10.1.2.3:1",
 			http.Header{"Forwarded": {"for=198.51.100.7", "for=44.228.126.217"}}, 200},
+		{"Svix directly, with a malformed Forwarded header", svix, lb, "44.228.126.217:1",
+			fwd(`nonsense`), 200},
+		{"Svix directly, with both forwarding headers", svix, lb, "44.228.126.217:1",
+			http.Header{"Forwarded": {"for=198.51.100.7"}, "X-Forwarded-For": {"198.51.100.7"}}, 200},
 		{"empty X-Forwarded-For from a trusted proxy", svix, lb, "10.1.2.3:1",
 			http.Header{"X-Forwarded-For": {""}}, 403},
 	}

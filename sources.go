@@ -135,8 +135,8 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("%w: unusable peer address: %v", ErrForbiddenSource, err)
 	}
-	if len(h.trusted) == 0 || !contains(h.trusted, peer) {
-		return peer, nil
+	if !contains(h.trusted, peer) {
+		return peer, nil // forwarding headers from anyone else are ignored
 	}
 	xff, fwd := r.Header.Values("X-Forwarded-For"), r.Header.Values("Forwarded")
 	if len(xff) > 0 && len(fwd) > 0 {

@@ -68,7 +68,7 @@ func main() {
 		byFile[f.Name] = append(byFile[f.Name], f.Mutations...)
 	}
 
-	fmt.Println("| file | killed | lived | of which equivalent | score | target |")
+	fmt.Println("| file | killed | lived | of which justified | score | target |")
 	fmt.Println("|---|---|---|---|---|---|")
 	failed := false
 	var survivors []string
