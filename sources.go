@@ -228,8 +228,8 @@ func forwardedFor(values []string) ([]string, error) {
 					return nil, fmt.Errorf("for= twice in one element")
 				}
 				found = true
-				if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-					value = value[1 : len(value)-1]
+				if strings.HasPrefix(value, `"`) && strings.HasSuffix(value[1:], `"`) {
+					value = value[1 : len(value)-1] // a quoted-string
 				}
 				hops = append(hops, value)
 			}
