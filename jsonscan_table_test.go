@@ -583,3 +583,15 @@ func TestAppendFoldedNameValues(t *testing.T) {
 		assert.Equal(t, "p"+tc.want, string(appendFoldedName([]byte("p"), []byte(tc.in))), "appendFoldedName(%q) appending", tc.in)
 	}
 }
+
+// skipValue keeps its stack of container kinds in a local array: it never
+// allocates, however deep the value.
+func TestSkipValueDoesNotAllocate(t *testing.T) {
+	b := mixedNest(nestKinds(130, "bits"), `"s"`, -1)
+	allocs := testing.AllocsPerRun(10, func() {
+		if skipValue(b, 0, 0) != len(b) {
+			t.Fatal("skipValue rejected a valid value")
+		}
+	})
+	assert.Zero(t, allocs)
+}
