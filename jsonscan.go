@@ -383,7 +383,7 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 	i++
 	for {
 		if i < len(b)-7 {
-			m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8]))
+			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
 			if m == 0 {
 				i += 8
 				continue
@@ -483,7 +483,7 @@ func scanString(b []byte, i int) (next, kind int) {
 	j := i + 1
 	var high uint64 // the bytes before j, ORed, for their top bits
 	for j < len(b)-7 {
-		w := binary.LittleEndian.Uint64(b[j : j+8 : j+8])
+		w := binary.LittleEndian.Uint64(b[j:])
 		if m := specialMask(w); m != 0 {
 			k := bits.TrailingZeros64(m) >> 3
 			high |= w & (1<<(8*k) - 1)
@@ -516,7 +516,7 @@ special:
 // backslash or not ASCII, or len(s).
 func plainRun(s []byte, r int) int {
 	for ; r < len(s)-7; r += 8 {
-		w := binary.LittleEndian.Uint64(s[r : r+8 : r+8])
+		w := binary.LittleEndian.Uint64(s[r:])
 		bs := w ^ (lsb * '\\')
 		if m := ((bs-lsb)&^bs | w) & msb; m != 0 {
 			return r + bits.TrailingZeros64(m)>>3
