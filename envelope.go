@@ -8,12 +8,12 @@ import (
 
 // Envelope keys, as bits for the duplicate check.
 const (
-	keyType = 1 << iota
-	keyObject
-	keyInstanceID
-	keyTimestamp
-	keyData
-	keyAttributes
+	keyType       = 0x01
+	keyObject     = 0x02
+	keyInstanceID = 0x04
+	keyTimestamp  = 0x08
+	keyData       = 0x10
+	keyAttributes = 0x20
 )
 
 // parseEnvelope reads the top-level keys of body into ev and validates the

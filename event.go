@@ -64,14 +64,13 @@ func (ms UnixMillis) Time() time.Time { return time.UnixMilli(int64(ms)).UTC() }
 // seconds. It returns the zero time when the body had no timestamp: like
 // every optional time in this package, absent is the zero time.Time.
 func (e Event) OccurredAt() time.Time {
-	switch {
-	case e.Timestamp == 0:
+	if e.Timestamp == 0 {
 		return time.Time{}
-	case e.Timestamp < 1e11 && e.Timestamp > -1e11:
-		return time.Unix(e.Timestamp, 0).UTC()
-	default:
-		return time.UnixMilli(e.Timestamp).UTC()
 	}
+	if e.Timestamp < 1e11 && e.Timestamp > -1e11 {
+		return time.Unix(e.Timestamp, 0).UTC()
+	}
+	return time.UnixMilli(e.Timestamp).UTC()
 }
 
 // payloadKind is the Go type an event type's data decodes into.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -176,6 +177,171 @@ func TestParseEnvelopeDepthLimit(t *testing.T) {
 	checkEnvelopeAgainstOracle(t, inAttrs(9999))
 	var ev Event
 	assert.NotEqual(t, "", parseEnvelope(nest(20000), &ev, false))
+}
+
+// TestParseEnvelopeReasons pins what parseEnvelope says about each body: ""
+// for an envelope it accepts, else the reason ErrInvalidPayload carries,
+// with the byte the scanner stopped at.
+func TestParseEnvelopeReasons(t *testing.T) {
+	for _, tc := range []struct{ body, reason string }{
+		{"", "body is not a JSON object"},
+		{" ", "body is not a JSON object"},
+		{"[]", "body is not a JSON object"},
+		{"null", "body is not a JSON object"},
+		{"{", "malformed JSON at byte 1"},
+		{"{ ", "malformed JSON at byte 2"},
+		{"{}", "no \"type\""},
+		{"{\"type\":\"x\",\"data\":{}}", ""},
+		{"{\"type\":\"x\",\"data\":{}} x", "data after the JSON object"},
+		{"{\"type\":\"x\",\"data\":{}}}", "data after the JSON object"},
+		{"{\"type\":\"x\",\"data\":{}} ", ""},
+		{"{\"data\":{}}", "no \"type\""},
+		{"{\"type\":\"x\"}", "no \"data\""},
+		{"{\"type\":\"\",\"data\":{}}", "\"type\" is empty"},
+		{"{\"type\":null,\"data\":{}}", "\"type\" is not a string at byte 8"},
+		{"{\"type\":1,\"data\":{}}", "\"type\" is not a string at byte 8"},
+		{"{\"type\":\"x\\u\",\"data\":{}}", "\"type\" is not a string at byte 8"},
+		{"{\"type\":\"x", "\"type\" is not a string at byte 8"},
+		{"{\"type\":\"x\\", "\"type\" is not a string at byte 8"},
+		{"{\"type\":", "\"type\" is not a string at byte 8"},
+		{"{\"type\"", "malformed JSON at byte 7"},
+		{"{\"type\"x", "malformed JSON at byte 7"},
+		{"{\"type\":\"x\"", "malformed JSON at byte 11"},
+		{"{\"type\":\"x\",", "malformed JSON at byte 12"},
+		{"{\"type\":\"x\" ,", "malformed JSON at byte 13"},
+		{"{\"type\":\"x\";", "malformed JSON at byte 11"},
+		{"{\"type\":\"x\",\"data\":[]}", "\"data\" is not a JSON object at byte 19"},
+		{"{\"type\":\"x\",\"data\":null}", "\"data\" is not a JSON object at byte 19"},
+		{"{\"type\":\"x\",\"data\":", "\"data\" is not a JSON object at byte 19"},
+		{"{\"type\":\"x\",\"data\":{", "\"data\" is not a JSON object at byte 19"},
+		{"{\"type\":\"x\",\"data\":{]}", "\"data\" is not a JSON object at byte 19"},
+		{"{\"type\":\"x\",\"type\":\"y\",\"data\":{}}", "duplicate key \"type\""},
+		{"{\"type\":\"x\",\"data\":{},\"data\":{}}", "duplicate key \"data\""},
+		{"{\"type\":\"x\",\"data\":{},\"object\":\"a\",\"object\":\"b\"}", "duplicate key \"object\""},
+		{"{\"type\":\"x\",\"data\":{},\"instance_id\":\"a\",\"instance_id\":null}", "duplicate key \"instance_id\""},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":1,\"timestamp\":2}", "duplicate key \"timestamp\""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":null,\"event_attributes\":null}", "duplicate key \"event_attributes\""},
+		{"{\"type\":\"x\",\"data\":{},\"x\":1,\"x\":2}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"object\":1}", "\"object\" is not a string at byte 31"},
+		{"{\"type\":\"x\",\"data\":{},\"object\":nul}", "\"object\" is not a string at byte 31"},
+		{"{\"type\":\"x\",\"data\":{},\"object\":null", "malformed JSON at byte 35"},
+		{"{\"type\":\"x\",\"data\":{},\"object\":\"event\"", "malformed JSON at byte 38"},
+		{"{\"type\":\"x\",\"data\":{},\"instance_id\":true}", "\"instance_id\" is not a string at byte 36"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":1.5}", "\"timestamp\" is not an integer at byte 37"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":1e3}", "\"timestamp\" is not an integer at byte 37"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":\"1\"}", "\"timestamp\" is not an integer at byte 34"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":9223372036854775808}", "\"timestamp\" is not an integer at byte 53"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":", "\"timestamp\" is not an integer at byte 34"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":12", "malformed JSON at byte 36"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":null", "malformed JSON at byte 38"},
+		{"{\"type\":\"x\",\"data\":{},\"timestamp\":nul}", "\"timestamp\" is not an integer at byte 34"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":[]}", "\"event_attributes\" is malformed at byte 41"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":1}", "\"event_attributes\" is malformed at byte 41"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":1}}", "\"event_attributes\" is malformed at byte 57"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"client_ip\":1}}}", "\"event_attributes\" is malformed at byte 70"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"user_agent\":[]}}}", "\"event_attributes\" is malformed at byte 71"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"x\":tru}}}", "\"event_attributes\" is malformed at byte 62"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"x\":tru}}", "\"event_attributes\" is malformed at byte 46"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{}", "\"event_attributes\" is malformed at byte 59"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"client_ip\":\"a\",}}}", "\"event_attributes\" is malformed at byte 74"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"client_ip\":\"a\"]}}", "\"event_attributes\" is malformed at byte 73"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"client_ip\" \"a\"}}}", "\"event_attributes\" is malformed at byte 70"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{,}}", "\"event_attributes\" is malformed at byte 42"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{}", "malformed JSON at byte 43"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{", "\"event_attributes\" is malformed at byte 42"},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":", "\"event_attributes\" is malformed at byte 41"},
+		{"{\"type\":\"x\",\"data\":{},\"x\":tru}", "malformed JSON at byte 26"},
+		{"{\"type\":\"x\",\"data\":{},\"x\":[1}}", "malformed JSON at byte 26"},
+		{"{\"type\":\"x\",\"data\":{},\"x\":", "malformed JSON at byte 26"},
+		{"{\"type\":\"x\",\"data\":{},1:2}", "malformed JSON at byte 22"},
+		{"{\"type\":\"x\",\"data\":{},}", "malformed JSON at byte 22"},
+		{"{\"type\":\"x\",\"data\":{} \"x\":1}", "malformed JSON at byte 22"},
+		{"{\"type\":\"x\",\"data\":{},\"x\":1 ,\"y\":2}", ""},
+		{"{\"typ\\u0065\":\"x\",\"data\":{}}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"object\":null}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":null}}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":null}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{}}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{ }}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{ }}}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"http_request\":{\"client_ip\":null,\"user_agent\":null}}}", ""},
+		{"{\"type\":\"x\",\"data\":{},\"event_attributes\":{\"a\":1,\"http_request\":{\"b\":[],\"client_ip\":\"c\"},\"d\":{}}}", ""},
+		{" { \"type\" : \"x\" , \"data\" : { } , \"event_attributes\" : { \"http_request\" : { \"client_ip\" : \"a\" , \"user_agent\" : \"b\" } } } ", ""},
+	} {
+		var ev Event
+		assert.Equal(t, tc.reason, parseEnvelope([]byte(tc.body), &ev, false), "%q", tc.body)
+		checkEnvelopeAgainstOracle(t, []byte(tc.body))
+	}
+}
+
+func TestParseEnvelopeValues(t *testing.T) {
+	type req = HTTPRequest
+	for _, tc := range []struct {
+		body string
+		want Event
+	}{
+		{`{"type":"user.created","object":"event","instance_id":"ins_1","timestamp":10,"data":{"a":1},"event_attributes":{"http_request":{"client_ip":"1.2.3.4","user_agent":"ua"}}}`,
+			Event{Type: "user.created", Object: "event", InstanceID: "ins_1", Timestamp: 10, Data: []byte(`{"a":1}`), Attributes: EventAttributes{req{"1.2.3.4", "ua"}}}},
+		{`{"type":"x.y","object":"obj","instance_id":"ins","timestamp":-90,"data":{}}`,
+			Event{Type: "x.y", Object: "obj", InstanceID: "ins", Timestamp: -90, Data: []byte(`{}`)}},
+		{`{"type":"user.created","data":{}}`, Event{Type: "user.created", Data: []byte(`{}`)}},
+		{`{"type":"x.y","data":{}}`, Event{Type: "x.y", Data: []byte(`{}`)}},
+		{`{"type":"session.created","object":"event","data":{ }}`, Event{Type: "session.created", Object: "event", Data: []byte(`{ }`)}},
+		{`{"type":"user.created","object":"event","instance_id":"","data":{}}`, Event{Type: "user.created", Object: "event", Data: []byte(`{}`)}},
+		{`{"type":"user.created","object":"","instance_id":"i","data":{}}`, Event{Type: "user.created", InstanceID: "i", Data: []byte(`{}`)}},
+		{`{"type":"x.y","object":"event","instance_id":"i","data":{}}`, Event{Type: "x.y", Object: "event", InstanceID: "i", Data: []byte(`{}`)}},
+		{`{"type":"us\u0065r.created","object":"ev\u0065nt","data":{}}`, Event{Type: "user.created", Object: "event", Data: []byte(`{}`)}},
+		{`{"type":"x\u00af\u00AFy","data":{}}`, Event{Type: "x\u00af\u00afy", Data: []byte(`{}`)}},
+		{"{\"type\":\"x\xffy\",\"data\":{}}", Event{Type: "x\ufffdy", Data: []byte(`{}`)}},
+		{`{"type":"user.created","object":null,"instance_id":null,"timestamp":null,"data":{},"event_attributes":{"http_request":{"client_ip":null,"user_agent":"\u00e9"}}}`,
+			Event{Type: "user.created", Data: []byte(`{}`), Attributes: EventAttributes{req{"", "\u00e9"}}}},
+		{`{"type":"user.created","data":{},"event_attributes":{"http_request":{"client_ip":"a"},"http_request":{"user_agent":"b"}}}`,
+			Event{Type: "user.created", Data: []byte(`{}`), Attributes: EventAttributes{req{"", "b"}}}},
+		{`{"type":"user.created","data":{},"event_attributes":{"http_request":{"client_ip":"a","user_agent":"b"},"http_request":null}}`,
+			Event{Type: "user.created", Data: []byte(`{}`)}},
+		{`{"type":"x","data":{},"timestamp":1234567890}`, Event{Type: "x", Timestamp: 1234567890, Data: []byte(`{}`)}},
+		{`{"type":"x","data":{},"timestamp":-9223372036854775808}`, Event{Type: "x", Timestamp: -9223372036854775808, Data: []byte(`{}`)}},
+		{`{"type":"x","data":{},"timestamp":-0}`, Event{Type: "x", Data: []byte(`{}`)}},
+		{`{"type":"x","data":{"a":[1,{"b":"\u00e9"}]} }`, Event{Type: "x", Data: []byte(`{"a":[1,{"b":"\u00e9"}]}`)}},
+	} {
+		var got Event
+		if assert.Equal(t, "", parseEnvelope([]byte(tc.body), &got, false), "%q", tc.body) {
+			assert.Equal(t, tc.want, got, "%q", tc.body)
+		}
+		checkEnvelopeAgainstOracle(t, []byte(tc.body))
+	}
+}
+
+// Data is a copy of the body's bytes, unless the caller owns the body.
+func TestParseEnvelopeDataOwnership(t *testing.T) {
+	body := []byte(`{"type":"x","data":{"a":1},"object":"o"}`)
+	var ev Event
+	require.Equal(t, "", parseEnvelope(body, &ev, false))
+	body[20] = 'X'
+	assert.Equal(t, `{"a":1}`, string(ev.Data))
+
+	body = []byte(`{"type":"x","data":{"a":1},"object":"o"}`)
+	var owned Event
+	require.Equal(t, "", parseEnvelope(body, &owned, true))
+	assert.Same(t, &body[19], &owned.Data[0])
+	assert.Equal(t, len(owned.Data), cap(owned.Data), "appending to Data must not write into the body")
+}
+
+func TestOccurredAtBoundaries(t *testing.T) {
+	for _, tc := range []struct {
+		ts   int64
+		want time.Time
+	}{
+		{0, time.Time{}},
+		{1, time.Unix(1, 0).UTC()},
+		{-1, time.Unix(-1, 0).UTC()},
+		{1e11 - 1, time.Unix(1e11-1, 0).UTC()},
+		{1e11, time.UnixMilli(1e11).UTC()},
+		{-1e11 + 1, time.Unix(-1e11+1, 0).UTC()},
+		{-1e11, time.UnixMilli(-1e11).UTC()},
+	} {
+		assert.Equal(t, tc.want, Event{Timestamp: tc.ts}.OccurredAt(), "timestamp %d", tc.ts)
+	}
 }
 
 func TestEventJSONRoundTrip(t *testing.T) {

@@ -134,7 +134,7 @@ func (s *scanner) intValue() (int64, bool) {
 // containers already open around it.
 func (s *scanner) skipValue(depth int) bool {
 	i := skipValue(s.b, s.i, depth)
-	if i < 0 {
+	if i == -1 {
 		return false
 	}
 	s.i = i
@@ -145,7 +145,7 @@ func (s *scanner) skipValue(depth int) bool {
 // reports whether it had escapes.
 func (s *scanner) skipString() (escaped, ok bool) {
 	i, escaped := skipString(s.b, s.i)
-	if i < 0 {
+	if i == -1 {
 		return false, false
 	}
 	s.i = i
@@ -154,7 +154,7 @@ func (s *scanner) skipString() (escaped, ok bool) {
 
 func (s *scanner) skipNumber() bool {
 	i := skipNumber(s.b, s.i)
-	if i < 0 {
+	if i == -1 {
 		return false
 	}
 	s.i = i
@@ -165,13 +165,19 @@ func (s *scanner) skipNumber() bool {
 // position after what they skipped, or -1 if the input is not valid JSON
 // there. They work on locals rather than the scanner's fields because they
 // are the hot loop: all of data goes through them.
+//
+// Their length checks name the last byte they read (i < len(b)-7 before an
+// eight-byte load from b[i:], i+5 >= len(b) before b[i+5]): an off-by-one
+// then reads past the end instead of quietly taking the byte-wise path to
+// the same result, so the tests can see it, and the load needs no bounds
+// check.
 
 func skipWS(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\n', '\r', '\t':
 			i++
-			for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:]) == lsb*' ' {
+			for i < len(b)-7 && binary.LittleEndian.Uint64(b[i:]) == lsb*' ' {
 				i += 8
 			}
 		default:
@@ -233,7 +239,7 @@ value: // a value starts at i, after optional whitespace
 	default:
 		i = skipNumber(b, i)
 	}
-	if i < 0 {
+	if i == -1 {
 		return -1
 	}
 
@@ -247,15 +253,16 @@ ended: // a value ended at i: close containers until one takes another element
 	if i >= len(b) {
 		return -1
 	}
-	switch c = b[i]; {
-	case c == ',':
+	c = b[i]
+	if c == ',' {
 		i++
 		if obj {
 			i = skipWS(b, i)
 			goto key
 		}
 		goto value
-	case obj && c == '}' || !obj && c == ']':
+	}
+	if obj && c == '}' || !obj && c == ']' {
 		i++
 		open--
 		obj = open > 0 && stack[(open-1)/64]>>((open-1)%64)&1 == 1
@@ -270,7 +277,7 @@ key: // an object key starts at i
 	inKey = true
 
 str: // a string starts at i, on its opening quote
-	if i, _ = skipString(b, i); i < 0 {
+	if i, _ = skipString(b, i); i == -1 {
 		return -1
 	}
 	if !inKey {
@@ -296,7 +303,7 @@ func skipEscape(b []byte, i int) int {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 		return i + 2
 	case 'u':
-		if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+		if i+5 >= len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
 			return -1
 		}
 		return i + 6
@@ -316,14 +323,14 @@ func skipNumber(b []byte, i int) int {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
-	switch {
-	case i >= len(b):
+	if i >= len(b) {
 		return -1
-	case b[i] == '0':
+	}
+	if b[i] == '0' {
 		i++
-	case '1' <= b[i] && b[i] <= '9':
+	} else if '1' <= b[i] && b[i] <= '9' {
 		i = skipDigits(b, i)
-	default:
+	} else {
 		return -1
 	}
 	if i < len(b) && b[i] == '.' {
@@ -381,8 +388,8 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 	}
 	i++
 	for {
-		if i+8 <= len(b) {
-			m := specialMask(binary.LittleEndian.Uint64(b[i : i+8 : i+8]))
+		if i < len(b)-7 {
+			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
 			if m == 0 {
 				i += 8
 				continue
@@ -401,7 +408,7 @@ func skipString(b []byte, i int) (next int, escaped bool) {
 			return i + 1, escaped
 		case '\\':
 			escaped = true
-			if i = skipEscape(b, i); i < 0 {
+			if i = skipEscape(b, i); i == -1 {
 				return -1, false
 			}
 		default: // a control character
@@ -422,54 +429,48 @@ func isHex(c byte) bool {
 // joined, and an unpaired surrogate or a byte that is not valid UTF-8
 // replaced by U+FFFD. s must be what skipString accepted.
 func unquote(dst, s []byte) []byte {
-	for r := 0; r < len(s); {
-		if j := plainRun(s, r); j > r {
-			dst = append(dst, s[r:j]...)
-			if r = j; r == len(s) {
-				break
-			}
+	for r := 0; ; {
+		j := plainRun(s, r)
+		dst = append(dst, s[r:j]...)
+		if j == len(s) {
+			return dst
 		}
-		c := s[r]
-		switch {
-		case c == '\\':
-			switch s[r+1] {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				rr := getu4(s[r:])
-				r += 6
-				if utf16.IsSurrogate(rr) {
-					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != utf8.RuneError {
-						dst = utf8.AppendRune(dst, dec)
-						r += 6
-						continue
-					}
-					rr = utf8.RuneError
-				}
-				dst = utf8.AppendRune(dst, rr)
-				continue
-			default: // '"', '\\' or '/'
-				dst = append(dst, s[r+1])
-			}
-			r += 2
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			r++
-		default:
+		r = j
+		if s[r] != '\\' { // plainRun stopped at a byte above ASCII
 			rr, size := utf8.DecodeRune(s[r:])
 			dst = utf8.AppendRune(dst, rr)
 			r += size
+			continue
 		}
+		switch s[r+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			rr := getu4(s[r:])
+			r += 6
+			if utf16.IsSurrogate(rr) {
+				if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != utf8.RuneError {
+					dst = utf8.AppendRune(dst, dec)
+					r += 6
+					continue
+				}
+				rr = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, rr)
+			continue
+		default: // '"', '\\' or '/'
+			dst = append(dst, s[r+1])
+		}
+		r += 2
 	}
-	return dst
 }
 
 // Kinds of string content, as scanString reports them.
@@ -487,8 +488,8 @@ func scanString(b []byte, i int) (next, kind int) {
 	}
 	j := i + 1
 	var high uint64 // the bytes before j, ORed, for their top bits
-	for j+8 <= len(b) {
-		w := binary.LittleEndian.Uint64(b[j : j+8 : j+8])
+	for j < len(b)-7 {
+		w := binary.LittleEndian.Uint64(b[j:])
 		if m := specialMask(w); m != 0 {
 			k := bits.TrailingZeros64(m) >> 3
 			high |= w & (1<<(8*k) - 1)
@@ -520,8 +521,8 @@ special:
 // plainRun returns the index of the first byte of s from r on that is a
 // backslash or not ASCII, or len(s).
 func plainRun(s []byte, r int) int {
-	for ; r+8 <= len(s); r += 8 {
-		w := binary.LittleEndian.Uint64(s[r : r+8 : r+8])
+	for ; r < len(s)-7; r += 8 {
+		w := binary.LittleEndian.Uint64(s[r:])
 		bs := w ^ (lsb * '\\')
 		if m := ((bs-lsb)&^bs | w) & msb; m != 0 {
 			return r + bits.TrailingZeros64(m)>>3
@@ -532,22 +533,21 @@ func plainRun(s []byte, r int) int {
 	return r
 }
 
-// getu4 decodes the \uXXXX escape at the start of s, or returns -1.
+// getu4 decodes the \uXXXX escape at the start of s, or returns -1 if s
+// does not start with one. s is a suffix of what skipString accepted, so the
+// four digits after a \u are hex.
 func getu4(s []byte) rune {
 	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
 		return -1
 	}
 	var r rune
 	for _, c := range s[2:6] {
-		switch {
-		case '0' <= c && c <= '9':
+		if c <= '9' {
 			c -= '0'
-		case 'a' <= c && c <= 'f':
+		} else if c >= 'a' {
 			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
+		} else {
 			c = c - 'A' + 10
-		default:
-			return -1
 		}
 		r = r*16 + rune(c)
 	}
@@ -564,7 +564,7 @@ func countElements(b []byte, i int) int {
 	for ; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			if i, _ = skipString(b, i); i < 0 {
+			if i, _ = skipString(b, i); i == -1 {
 				return -1
 			}
 			i--
