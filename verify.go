@@ -23,7 +23,7 @@ import (
 // verifier's clock, in either direction, before the message is rejected as a
 // replay (too old) or as coming from a skewed clock (too new). It is Svix's
 // own window.
-const DefaultTolerance = 5 * time.Minute
+const DefaultTolerance time.Duration = 300e9 // 5 minutes, in nanoseconds
 
 // Environment variables read by the package-level Verify, in this order.
 // The first is the name Clerk's own SDKs use.
@@ -47,7 +47,7 @@ type Verifier struct {
 
 // DefaultMaxBodyBytes is the default body limit: 1 MiB, far above the
 // largest Clerk payload (user metadata is capped at 8 KB per kind).
-const DefaultMaxBodyBytes = 1 << 20
+const DefaultMaxBodyBytes = 1048576 // 1 MiB
 
 // An Option configures a Verifier in NewVerifier.
 type Option func(*Verifier) error
@@ -198,10 +198,9 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 	if !matched {
 		ve := failure(ErrNoMatchingSignature)
 		ve.Header, ve.Reason = strings.ToLower(sh.family.signature), ReasonSignatureMismatch
-		switch {
-		case len(body) == 0:
+		if len(body) == 0 {
 			ve.Reason = ReasonEmptyBody
-		case tried == 0:
+		} else if tried == 0 {
 			ve.Reason = ReasonNoV1Signature
 		}
 		return Event{}, ve
@@ -209,10 +208,9 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 	// Not -skew > tolerance: Sub saturates at the minimum Duration for a
 	// timestamp centuries ahead, and negating that overflows back to negative.
 	var stale error
-	switch {
-	case skew > v.tolerance:
+	if skew > v.tolerance {
 		stale = ErrTimestampTooOld
-	case skew < -v.tolerance:
+	} else if skew < -v.tolerance {
 		stale = ErrTimestampTooNew
 	}
 	if stale != nil {
@@ -282,7 +280,7 @@ func (v *Verifier) verifyConsuming(w http.ResponseWriter, r *http.Request) (Even
 // A declared Content-Length only lowers it: a client may declare the limit
 // and then send nothing, and many such clients must not cost the server the
 // limit each. Larger bodies grow the buffer as they arrive.
-const firstReadSize = 16 << 10
+const firstReadSize = 16384 // 16 KiB
 
 func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {

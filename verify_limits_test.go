@@ -3,6 +3,7 @@ package clerkwebhook
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -355,4 +356,21 @@ func TestLongMessageID(t *testing.T) {
 			assert.Equal(t, id, ev.ID)
 		}
 	}
+}
+
+func TestVerifierStringNil(t *testing.T) {
+	var v *Verifier
+	assert.Equal(t, "clerkwebhook.Verifier(nil)", v.String())
+	assert.Equal(t, "clerkwebhook.Verifier(nil)", fmt.Sprintf("%#v", v))
+	assert.Equal(t, "clerkwebhook.Verifier{secrets: 1, tolerance: 1m0s}", mustVerifier(t, testSecret, WithTolerance(time.Minute)).String())
+}
+
+// The documented defaults, in the units the documentation uses.
+func TestDefaults(t *testing.T) {
+	assert.Equal(t, 5*time.Minute, DefaultTolerance)
+	assert.Equal(t, 1<<20, DefaultMaxBodyBytes)
+	assert.Equal(t, 16<<10, firstReadSize)
+	v := mustVerifier(t, testSecret)
+	assert.Equal(t, 5*time.Minute, v.tolerance)
+	assert.Equal(t, int64(1<<20), v.maxBody)
 }
