@@ -3,6 +3,7 @@ package clerkwebhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -209,5 +210,83 @@ func TestVerificationErrorHeader(t *testing.T) {
 		var ve *VerificationError
 		require.ErrorAs(t, err, &ve, tc.name)
 		assert.Equal(t, tc.want, ve.Header, tc.name)
+	}
+}
+
+// VerificationError.Error on values built by hand, field by field: what
+// each sentinel adds, and what an unset field leaves out.
+func TestVerificationErrorMessages(t *testing.T) {
+	wrapped := func(sentinel error) error { return fmt.Errorf("context: %w", sentinel) }
+	for _, tc := range []struct {
+		name string
+		ve   VerificationError
+		want string
+	}{
+		{"missing, none named", VerificationError{Err: ErrMissingHeader},
+			"clerkwebhook: missing webhook header"},
+		{"missing, empty list", VerificationError{Err: ErrMissingHeader, Missing: []string{}},
+			"clerkwebhook: missing webhook header"},
+		{"missing, one", VerificationError{Err: ErrMissingHeader, Missing: []string{"svix-id"}},
+			"clerkwebhook: missing webhook header: svix-id"},
+		{"missing, two", VerificationError{Err: ErrMissingHeader, Missing: []string{"svix-id", "svix-signature"}},
+			"clerkwebhook: missing webhook header: svix-id, svix-signature"},
+		{"missing, wrapped sentinel", VerificationError{Err: wrapped(ErrMissingHeader), Missing: []string{"svix-id"}},
+			"context: clerkwebhook: missing webhook header: svix-id"},
+		{"invalid header, bare", VerificationError{Err: ErrInvalidHeader},
+			"clerkwebhook: invalid webhook header"},
+		{"invalid header, named", VerificationError{Err: ErrInvalidHeader, Header: "svix-id"},
+			"clerkwebhook: invalid webhook header: svix-id"},
+		{"invalid header, malformed", VerificationError{Err: ErrInvalidHeader, Header: "webhook-timestamp", Reason: ReasonMalformedTimestamp},
+			"clerkwebhook: invalid webhook header: webhook-timestamp is not an integer number of seconds"},
+		{"invalid header, ambiguous", VerificationError{Err: ErrInvalidHeader, Header: "svix-id", Reason: ReasonAmbiguousHeader},
+			"clerkwebhook: invalid webhook header: svix-id has more than one distinct value"},
+		{"invalid header, other reason", VerificationError{Err: ErrInvalidHeader, Header: "svix-id", Reason: ReasonEmptyBody},
+			"clerkwebhook: invalid webhook header: svix-id"},
+		{"too old", VerificationError{Err: ErrTimestampTooOld, Skew: 7 * time.Minute, Tolerance: 5 * time.Minute},
+			"clerkwebhook: timestamp too old: valid signature but 7m0s old (tolerance 5m0s)"},
+		{"too old, no skew", VerificationError{Err: ErrTimestampTooOld, Tolerance: 5 * time.Minute},
+			"clerkwebhook: timestamp too old: valid signature but 0s old (tolerance 5m0s)"},
+		{"too old, no tolerance", VerificationError{Err: ErrTimestampTooOld, Skew: 7 * time.Minute},
+			"clerkwebhook: timestamp too old: valid signature but 7m0s old"},
+		{"too old, negative tolerance", VerificationError{Err: ErrTimestampTooOld, Skew: 7 * time.Minute, Tolerance: -time.Second},
+			"clerkwebhook: timestamp too old: valid signature but 7m0s old"},
+		{"too old, a nanosecond of tolerance", VerificationError{Err: ErrTimestampTooOld, Skew: 2 * time.Second, Tolerance: time.Nanosecond},
+			"clerkwebhook: timestamp too old: valid signature but 2s old (tolerance 0s)"},
+		{"too new", VerificationError{Err: ErrTimestampTooNew, Skew: -6 * time.Minute, Tolerance: 5 * time.Minute},
+			"clerkwebhook: timestamp too new: valid signature but 6m0s in the future (tolerance 5m0s)"},
+		{"too new, a nanosecond ahead", VerificationError{Err: ErrTimestampTooNew, Skew: -time.Nanosecond},
+			"clerkwebhook: timestamp too new: valid signature but 0s in the future"},
+		{"too new, wrapped", VerificationError{Err: wrapped(ErrTimestampTooNew), Skew: -time.Hour, Tolerance: time.Minute},
+			"context: clerkwebhook: timestamp too new: valid signature but 1h0m0s in the future (tolerance 1m0s)"},
+		{"no match, nothing counted", VerificationError{Err: ErrNoMatchingSignature},
+			"clerkwebhook: no matching signature: tried 0 v1 signature(s)"},
+		{"no match, tried", VerificationError{Err: ErrNoMatchingSignature, SignaturesTried: 3},
+			"clerkwebhook: no matching signature: tried 3 v1 signature(s)"},
+		{"no match, one skipped", VerificationError{Err: ErrNoMatchingSignature, SignaturesTried: 1, SignaturesSkipped: 1},
+			"clerkwebhook: no matching signature: tried 1 v1 signature(s), skipped 1 other or malformed"},
+		{"no match, empty body", VerificationError{Err: ErrNoMatchingSignature, Reason: ReasonEmptyBody, SignaturesTried: 1, SignaturesSkipped: 2},
+			"clerkwebhook: no matching signature: the body is empty (0 bytes); something consumed it before verification"},
+		{"no match, empty body with detail", VerificationError{Err: ErrNoMatchingSignature, Reason: ReasonEmptyBody, Detail: "d"},
+			"clerkwebhook: no matching signature: the body is empty (0 bytes); something consumed it before verification (d)"},
+		{"payload, bare", VerificationError{Err: ErrInvalidPayload},
+			"clerkwebhook: invalid payload"},
+		{"payload, empty body", VerificationError{Err: ErrInvalidPayload, Reason: ReasonEmptyBody},
+			"clerkwebhook: invalid payload: the body is empty (0 bytes)"},
+		{"payload, other reason", VerificationError{Err: ErrInvalidPayload, Reason: ReasonSignatureMismatch},
+			"clerkwebhook: invalid payload"},
+		{"payload, detail", VerificationError{Err: ErrInvalidPayload, Detail: `no "type"`},
+			`clerkwebhook: invalid payload (no "type")`},
+		{"too large", VerificationError{Err: ErrBodyTooLarge, Detail: "limit 10 bytes", Missing: []string{"x"}, Header: "h", SignaturesSkipped: 1},
+			"clerkwebhook: body too large (limit 10 bytes)"},
+		{"another sentinel ignores the fields", VerificationError{Err: ErrInvalidSecret, Missing: []string{"x"}, Header: "h", Reason: ReasonAmbiguousHeader, Skew: time.Hour},
+			"clerkwebhook: invalid signing secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ve := tc.ve
+			assert.Equal(t, tc.want, ve.Error())
+			var err error = &ve
+			assert.ErrorIs(t, err, tc.ve.Err)
+			assert.Equal(t, tc.ve.Err, errors.Unwrap(err))
+		})
 	}
 }

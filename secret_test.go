@@ -1,6 +1,7 @@
 package clerkwebhook
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -112,4 +113,71 @@ func FuzzParseSecret(f *testing.F) {
 		require.GreaterOrEqual(t, len(key), minKeyLen)
 		require.NotContains(t, secret, "\n")
 	})
+}
+
+// Every edge of the standard base64 alphabet, inside and just outside, and
+// the edges of the key length, with the exact messages. The secrets here
+// are made-up test values.
+func TestParseSecretAlphabet(t *testing.T) {
+	edges := strings.Repeat("AZaz09+/", 3) // 18 bytes
+	key16 := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+	key15 := base64.StdEncoding.EncodeToString([]byte("0123456789abcde"))
+	at := func(s string, i int, c string) string { return s[:i] + c + s[i+1:] }
+	for _, tc := range []struct {
+		name    string
+		secret  string
+		message string // "" when accepted
+	}{
+		{"every alphabet edge", "whsec_" + edges, ""},
+		{"every alphabet edge, bare", edges, ""},
+		{"starts with A", "A" + edges[1:], ""},
+		{"starts with Z", "Z" + edges[1:], ""},
+		{"starts with a", "a" + edges[1:], ""},
+		{"starts with z", "z" + edges[1:], ""},
+		{"starts with 0", "0" + edges[1:], ""},
+		{"starts with 9", "9" + edges[1:], ""},
+		{"starts with +", "+" + edges[1:], ""},
+		{"starts with /", "/" + edges[1:], ""},
+		{"16 bytes, bare", key16, ""},
+		{"15 bytes", "whsec_" + key15, "clerkwebhook: invalid signing secret: it decodes to 15 bytes, fewer than the 16 required; is it truncated?"},
+		{"15 bytes, bare", key15, "clerkwebhook: invalid signing secret: it decodes to 15 bytes, fewer than the 16 required; is it truncated?"},
+		{"@ below A", "whsec_" + at(edges, 0, "@"), "clerkwebhook: invalid signing secret: character 7 is not standard base64"},
+		{"[ above Z", "whsec_" + at(edges, 1, "["), "clerkwebhook: invalid signing secret: character 8 is not standard base64"},
+		{"` below a", "whsec_" + at(edges, 2, "`"), "clerkwebhook: invalid signing secret: character 9 is not standard base64"},
+		{"{ above z", "whsec_" + at(edges, 3, "{"), "clerkwebhook: invalid signing secret: character 10 is not standard base64"},
+		{": above 9", "whsec_" + at(edges, 5, ":"), "clerkwebhook: invalid signing secret: character 12 is not standard base64"},
+		{"* below +", "whsec_" + at(edges, 6, "*"), "clerkwebhook: invalid signing secret: character 13 is not standard base64"},
+		{", above +", "whsec_" + at(edges, 6, ","), "clerkwebhook: invalid signing secret: character 13 is not standard base64"},
+		{". below /", "whsec_" + at(edges, 7, "."), "clerkwebhook: invalid signing secret: character 14 is not standard base64"},
+		{"< below =", "whsec_" + at(edges, 23, "<"), "clerkwebhook: invalid signing secret: character 30 is not standard base64"},
+		{"> above =", "whsec_" + at(edges, 23, ">"), "clerkwebhook: invalid signing secret: character 30 is not standard base64"},
+		{"bad character, bare", at(edges, 3, "!"), "clerkwebhook: invalid signing secret: character 4 is not standard base64"},
+		{"bad first character, bare", at(edges, 0, "!"), "clerkwebhook: invalid signing secret: character 1 is not standard base64"},
+		{"only -", "whsec_" + at(edges, 4, "-"), "clerkwebhook: invalid signing secret: it uses the URL-safe base64 alphabet; the secret is standard base64"},
+		{"only _", "whsec_" + at(edges, 4, "_"), "clerkwebhook: invalid signing secret: it uses the URL-safe base64 alphabet; the secret is standard base64"},
+		{"= inside", "whsec_" + at(edges, 4, "="), "clerkwebhook: invalid signing secret: it is not valid standard base64 (check for truncation or missing '=' padding)"},
+		{"backquotes", "`whsec_" + edges + "`", "clerkwebhook: invalid signing secret: it is wrapped in quotes; remove them"},
+		{"trailing tab", "whsec_" + edges + "\t", "clerkwebhook: invalid signing secret: it has leading or trailing whitespace (a newline from a file or a copy-paste?); remove it"},
+		{"prefix only", "whsec_", "clerkwebhook: invalid signing secret: nothing follows the whsec_ prefix"},
+		{"doubled prefix", "whsec_whsec_" + edges, "clerkwebhook: invalid signing secret: the whsec_ prefix appears twice"},
+		{"secret key", "sk_" + edges, "clerkwebhook: invalid signing secret: it looks like a Clerk API key (sk_/pk_); use the endpoint's signing secret (whsec_...) from Dashboard > Webhooks"},
+		{"publishable key", "pk_" + edges, "clerkwebhook: invalid signing secret: it looks like a Clerk API key (sk_/pk_); use the endpoint's signing secret (whsec_...) from Dashboard > Webhooks"},
+		{"signature", "v1," + edges, "clerkwebhook: invalid signing secret: it looks like a signature (v1,...) copied from a svix-signature header, not the signing secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key, err := parseSecret(tc.secret)
+			if tc.message == "" {
+				require.NoError(t, err)
+				want, derr := base64.StdEncoding.DecodeString(strings.TrimPrefix(tc.secret, "whsec_"))
+				require.NoError(t, derr)
+				assert.True(t, bytes.Equal(want, key), "the key differs from the standard decoding") // not printed
+				return
+			}
+			require.ErrorIs(t, err, ErrInvalidSecret)
+			assert.Nil(t, key)
+			assertOneSentinel(t, err)
+			assert.Equal(t, tc.message, err.Error())
+			assertNoSecretIn(t, err.Error(), tc.secret)
+		})
+	}
 }

@@ -25,7 +25,7 @@ func Sign(secret, msgID string, timestamp time.Time, body []byte) (http.Header, 
 	if err != nil {
 		return nil, err
 	}
-	if msgID == "" || strings.IndexFunc(msgID, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+	if msgID == "" || strings.ContainsFunc(msgID, unfitForID) {
 		return nil, fmt.Errorf("%w: the message id must be non-empty, without spaces or control characters", ErrInvalidHeader)
 	}
 	seconds := strconv.FormatInt(timestamp.Unix(), 10)
@@ -37,3 +37,7 @@ func Sign(secret, msgID string, timestamp time.Time, body []byte) (http.Header, 
 	h.Set(HeaderSvixSignature, "v1,"+string(st.expected[:]))
 	return h, nil
 }
+
+// unfitForID reports a rune a message id cannot contain: a space or a
+// control character, which a header cannot carry unchanged.
+func unfitForID(r rune) bool { return r <= ' ' || r == 0x7f }

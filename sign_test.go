@@ -49,6 +49,11 @@ func TestSignErrors(t *testing.T) {
 		{"empty id", testSecret, "", ErrInvalidHeader, "message id must be non-empty"},
 		{"id with a newline", testSecret, "msg_1\r\nX-Evil: 1", ErrInvalidHeader, "without spaces or control characters"},
 		{"id with a space", testSecret, "msg 1", ErrInvalidHeader, "without spaces"},
+		{"id starting with a space", testSecret, " msg_1", ErrInvalidHeader, "without spaces"},
+		{"id starting with a NUL", testSecret, "\x00msg_1", ErrInvalidHeader, "control characters"},
+		{"id with a tab", testSecret, "msg\t1", ErrInvalidHeader, "control characters"},
+		{"id ending with DEL", testSecret, "msg_1\x7f", ErrInvalidHeader, "control characters"},
+		{"id of one space", testSecret, " ", ErrInvalidHeader, "message id must be non-empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := Sign(tc.secret, tc.id, testNow, body)
@@ -59,6 +64,26 @@ func TestSignErrors(t *testing.T) {
 			if tc.secret != "" {
 				assertNoSecretIn(t, err.Error(), tc.secret)
 			}
+		})
+	}
+}
+
+// The message id's edges: the first printable characters after space and
+// before DEL, and characters beyond ASCII, are carried as they are.
+func TestSignIDEdges(t *testing.T) {
+	body := []byte(`{"type":"user.created","data":{}}`)
+	for _, id := range []string{"!", "~", "msg_!~", "!msg", "msg_é", "é", "m"} {
+		t.Run(id, func(t *testing.T) {
+			h, err := Sign(testSecret, id, testNow, body)
+			require.NoError(t, err)
+			assert.Equal(t, http.Header{
+				"Svix-Id":        {id},
+				"Svix-Timestamp": {"1764331200"},
+				"Svix-Signature": {refSign(t, testSecret, id, testNow, body)},
+			}, h)
+			ev, err := mustVerifier(t, testSecret, WithClock(fixedClock(testNow))).Verify(body, h)
+			require.NoError(t, err)
+			assert.Equal(t, id, ev.ID)
 		})
 	}
 }

@@ -23,7 +23,7 @@ import (
 // verifier's clock, in either direction, before the message is rejected as a
 // replay (too old) or as coming from a skewed clock (too new). It is Svix's
 // own window.
-const DefaultTolerance = 5 * time.Minute
+const DefaultTolerance time.Duration = 300e9 // 5 minutes, in nanoseconds
 
 // Environment variables read by the package-level Verify, in this order.
 // The first is the name Clerk's own SDKs use.
@@ -47,7 +47,7 @@ type Verifier struct {
 
 // DefaultMaxBodyBytes is the default body limit: 1 MiB, far above the
 // largest Clerk payload (user metadata is capped at 8 KB per kind).
-const DefaultMaxBodyBytes = 1 << 20
+const DefaultMaxBodyBytes = 1048576 // 1 MiB
 
 // An Option configures a Verifier in NewVerifier.
 type Option func(*Verifier) error
@@ -188,7 +188,7 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 	}
 	matched, tried, skipped := v.checkSignatures(sh, body)
 	signedAt := time.Unix(ts, 0)
-	skew := v.clock().Sub(signedAt)
+	skew := v.now().Sub(signedAt) // a Verifier with keys has a clock: NewVerifier sets both
 	// What every later failure reports; each adds to it. (A function, so
 	// that the error is allocated only when there is one.)
 	failure := func(sentinel error) *VerificationError {
@@ -198,22 +198,24 @@ func (v *Verifier) verify(body []byte, headers http.Header, owned bool) (Event, 
 	if !matched {
 		ve := failure(ErrNoMatchingSignature)
 		ve.Header, ve.Reason = strings.ToLower(sh.family.signature), ReasonSignatureMismatch
-		switch {
-		case len(body) == 0:
+		if len(body) == 0 {
 			ve.Reason = ReasonEmptyBody
-		case tried == 0:
+		} else if tried == 0 {
 			ve.Reason = ReasonNoV1Signature
 		}
 		return Event{}, ve
 	}
 	// Not -skew > tolerance: Sub saturates at the minimum Duration for a
 	// timestamp centuries ahead, and negating that overflows back to negative.
-	if skew > v.tolerance || skew < -v.tolerance {
-		ve := failure(ErrTimestampTooOld)
+	var stale error
+	if skew > v.tolerance {
+		stale = ErrTimestampTooOld
+	} else if skew < -v.tolerance {
+		stale = ErrTimestampTooNew
+	}
+	if stale != nil {
+		ve := failure(stale)
 		ve.Header, ve.Tolerance = strings.ToLower(sh.family.timestamp), v.tolerance
-		if skew < 0 {
-			ve.Err = ErrTimestampTooNew
-		}
 		return Event{}, ve
 	}
 	ev := Event{ID: sh.id, SignedAt: signedAt}
@@ -278,7 +280,7 @@ func (v *Verifier) verifyConsuming(w http.ResponseWriter, r *http.Request) (Even
 // A declared Content-Length only lowers it: a client may declare the limit
 // and then send nothing, and many such clients must not cost the server the
 // limit each. Larger bodies grow the buffer as they arrive.
-const firstReadSize = 16 << 10
+const firstReadSize = 16384 // 16 KiB
 
 func (v *Verifier) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
@@ -322,13 +324,6 @@ func readAll(r io.Reader, size int) ([]byte, error) {
 	}
 }
 
-func (v *Verifier) clock() time.Time {
-	if v.now == nil {
-		return time.Now()
-	}
-	return v.now()
-}
-
 // checkSignatures compares every v1 entry of the signature header with the
 // expected signature under every key. Entries of other versions, and
 // malformed ones, are skipped and counted; they never match.
@@ -366,10 +361,10 @@ func (v *Verifier) checkSignatures(sh signedHeaders, body []byte) (matched bool,
 		}
 		k.put(st)
 		if matched {
-			break
+			return true, tried, skipped
 		}
 	}
-	return matched, tried, skipped
+	return false, tried, skipped
 }
 
 // parseTimestamp accepts only a canonical decimal integer: digits, no sign,
@@ -399,10 +394,10 @@ type signingKey struct {
 
 type macState struct {
 	mac       hash.Hash
-	prefix    []byte   // "id.timestamp." for the current message
-	sum       [32]byte // raw HMAC
-	expected  [44]byte // base64 of sum: what a v1 entry must equal
-	candidate [44]byte // the entry under comparison
+	prefix    [128]byte // room for "id.timestamp." of any real message
+	sum       [32]byte  // raw HMAC
+	expected  [44]byte  // base64 of sum: what a v1 entry must equal
+	candidate [44]byte  // the entry under comparison
 }
 
 func newSigningKey(key []byte) *signingKey {
@@ -417,13 +412,11 @@ func (k *signingKey) put(s *macState) { k.pool.Put(s) }
 // sign computes the expected v1 signature of id.timestamp.body.
 func (s *macState) sign(id, timestamp string, body []byte) {
 	s.mac.Reset()
-	s.prefix = append(append(append(append(s.prefix[:0], id...), '.'), timestamp...), '.')
-	s.mac.Write(s.prefix)
+	// A longer id than the array holds gets a buffer of its own, which
+	// is dropped afterwards: one odd message cannot pin a large one.
+	s.mac.Write(append(append(append(append(s.prefix[:0], id...), '.'), timestamp...), '.'))
 	s.mac.Write(body)
 	base64.StdEncoding.Encode(s.expected[:], s.mac.Sum(s.sum[:0]))
-	if cap(s.prefix) > 4096 {
-		s.prefix = nil // do not pin a huge buffer from one odd message id
-	}
 }
 
 // String describes the verifier without revealing any secret.
