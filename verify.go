@@ -23,7 +23,7 @@ import (
 // verifier's clock, in either direction, before the message is rejected as a
 // replay (too old) or as coming from a skewed clock (too new). It is Svix's
 // own window.
-const DefaultTolerance time.Duration = 300e9 // 5 minutes, in nanoseconds
+const DefaultTolerance = 5 * time.Minute
 
 // Environment variables read by the package-level Verify, in this order.
 // The first is the name Clerk's own SDKs use.
