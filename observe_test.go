@@ -225,7 +225,6 @@ func TestSvixSourceIPs(t *testing.T) {
 // The client address: the peer, unless the peer is a trusted proxy; then
 // the forwarded address, walked from the right past trusted hops.
 func TestAllowedSources(t *testing.T) {
-	body := readFixture(t, "user.created.json")
 	lb := netip.MustParsePrefix("10.0.0.0/8")
 	v6lb := netip.MustParsePrefix("fd00::/8")
 	cases := []struct {
@@ -275,19 +274,7 @@ func TestAllowedSources(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obs := &observed{}
-			opts := []HandlerOption{WithAllowedSources(SvixSourceIPs("us")...), WithObserver(obs.observe)}
-			if tc.trusted != nil {
-				opts = append(opts, WithTrustedProxies(tc.trusted...))
-			}
-			h := NewHandler(testVerifier(t), opts...)
-			h.On(UserCreated, func(context.Context, Event) error { return nil })
-			r := newDelivery(t, testSecret, "msg_src", testNow, body).incoming()
-			r.RemoteAddr = tc.peer
-			for k, v := range tc.header {
-				r.Header[k] = v
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			rec := serveFrom(t, SvixSourceIPs("us"), tc.trusted, tc.peer, tc.header, WithObserver(obs.observe))
 			assert.Equal(t, tc.status, rec.Code)
 			require.Len(t, obs.all(), 1)
 			d := obs.all()[0]
@@ -347,7 +334,6 @@ func TestDefaultLogging(t *testing.T) {
 // addresses, and the syntax of Forwarded (RFC 7239): quoting, escapes,
 // empty pairs, case, and for= repeated.
 func TestAllowedSourcesEdges(t *testing.T) {
-	body := readFixture(t, "user.created.json")
 	svix := SvixSourceIPs("us")
 	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	mapped := []netip.Prefix{netip.MustParsePrefix("::ffff:198.51.100.0/120")}
@@ -405,22 +391,31 @@ func TestAllowedSourcesEdges(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []HandlerOption{WithAllowedSources(tc.allowed...)}
-			if tc.trusted != nil {
-				opts = append(opts, WithTrustedProxies(tc.trusted...))
-			}
-			h := NewHandler(testVerifier(t), append(opts, WithErrorHandler(func(*http.Request, error) {}))...)
-			h.On(UserCreated, func(context.Context, Event) error { return nil })
-			r := newDelivery(t, testSecret, "msg_edge", testNow, body).incoming()
-			r.RemoteAddr = tc.peer
-			for k, v := range tc.header {
-				r.Header[k] = v
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			rec := serveFrom(t, tc.allowed, tc.trusted, tc.peer, tc.header, WithErrorHandler(func(*http.Request, error) {}))
 			assert.Equal(t, tc.status, rec.Code)
 		})
 	}
 	assert.PanicsWithValue(t, "clerkwebhook: WithAllowedSources: prefix ::ffff:0.0.0.0/95 covers more than the IPv4-mapped range",
 		func() { WithAllowedSources(netip.MustParsePrefix("::ffff:0.0.0.0/95")) })
+}
+
+// serveFrom serves a signed user.created delivery, as if it came from peer
+// with the extra header lines, to a Handler that allows the given sources
+// and trusts the given proxies.
+func serveFrom(t *testing.T, allowed, trusted []netip.Prefix, peer string, header http.Header, opts ...HandlerOption) *httptest.ResponseRecorder {
+	t.Helper()
+	opts = append(opts, WithAllowedSources(allowed...))
+	if trusted != nil {
+		opts = append(opts, WithTrustedProxies(trusted...))
+	}
+	h := NewHandler(testVerifier(t), opts...)
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
+	r := newDelivery(t, testSecret, "msg_src", testNow, readFixture(t, "user.created.json")).incoming()
+	r.RemoteAddr = peer
+	for k, v := range header {
+		r.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
 }
