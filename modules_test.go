@@ -49,6 +49,52 @@ func TestModules(t *testing.T) {
 	}
 }
 
+// TestModulesGoVersionsInREADMEs checks that the install lines of the README
+// and the copy-out section of examples/usersync state the go lines the
+// go.mod files say (as major.minor).
+func TestModulesGoVersionsInREADMEs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command on go.mod files")
+	}
+	neutral := t.TempDir()
+	abs := func(name string) string {
+		p, err := filepath.Abs(filepath.FromSlash(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	minor := func(goLine string) string { // "1.26.0" → "1.26"
+		parts := strings.SplitN(goLine, ".", 3)
+		return strings.Join(parts[:min(2, len(parts))], ".")
+	}
+	core := readGoMod(t, neutral, abs("go.mod"), false)
+	pgstore := readGoMod(t, neutral, abs("pgstore/go.mod"), false)
+	usersync := readGoMod(t, neutral, abs("examples/usersync/go.mod"), false)
+	for _, c := range []struct{ file, line, want string }{
+		{"README.md", "go get " + core.Module.Path + " ", "# Go " + minor(core.Go) + " or newer"},
+		{"README.md", "go get " + pgstore.Module.Path + " ", "Go " + minor(pgstore.Go) + " or newer"},
+		{"examples/usersync/README.md", "It needs Go", "It needs Go " + minor(usersync.Go) + "."},
+	} {
+		data, err := os.ReadFile(filepath.FromSlash(c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, c.line) {
+				found = true
+				if !strings.Contains(l, c.want) {
+					t.Errorf("%s: %q does not say %q", c.file, strings.TrimSpace(l), c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s has no line with %q", c.file, c.line)
+		}
+	}
+}
+
 // A modTree is a fake repository: file name to contents.
 type modTree map[string]string
 
