@@ -109,48 +109,60 @@ func ClaimToken(ctx context.Context) string {
 	return t
 }
 
-// DefaultDedupTTL is how long NewMemoryDeduplicator remembers a processed
-// message when given a ttl of zero or less: Svix retries a failed message
-// over about 28 hours, and the Dashboard can replay one later still.
-const DefaultDedupTTL = 72 * time.Hour
+// DefaultRetention is how long a Deduplicator of this module remembers a
+// completed message (NewMemoryDeduplicator, pgstore, redisstore) when not
+// given WithRetention: Svix retries a failed message over about 28 hours,
+// and the Dashboard can replay one later still.
+const DefaultRetention = 72 * time.Hour
 
-// DefaultLease is how long an in-progress claim of NewMemoryDeduplicator
-// blocks other deliveries of the message: longer than the 15 seconds Svix
-// waits for an answer, so a callback still inside that window is never run
-// twice at once, and shorter than the 5 minutes before Svix's third attempt,
-// so a callback that never returns delays the message by one retry, not for
-// good.
+// DefaultLease is how long an in-progress claim blocks other deliveries of
+// the message, in every Deduplicator of this module, when not given
+// WithLease: longer than the 15 seconds Svix waits for an answer, so a
+// callback still inside that window is never run twice at once, and shorter
+// than the 5 minutes before Svix's third attempt, so a callback that never
+// returns delays the message by one retry, not for good.
 const DefaultLease = time.Minute
 
 // maxRemembered bounds the memory of NewMemoryDeduplicator: past it, the
 // oldest processed ids are forgotten first.
 const maxRemembered = 100_000
 
-// A MemoryOption configures NewMemoryDeduplicator.
+// A MemoryOption configures NewMemoryDeduplicator. A nil MemoryOption is
+// ignored.
 type MemoryOption func(*MemoryDeduplicator)
 
 // WithLease sets how long an in-progress claim blocks other deliveries of
 // the message (DefaultLease when not given). After it, a new delivery takes
 // the message over, and the late Complete or Release of the old one returns
-// ErrLeaseExpired. A lease of zero or less panics: it is a programming error.
+// ErrLeaseExpired. A lease of zero or less panics (see the package
+// documentation on configuration mistakes).
 func WithLease(d time.Duration) MemoryOption {
 	if d <= 0 {
-		panic("clerkwebhook: WithLease: the lease must be positive, got " + d.String())
+		panic("clerkwebhook: WithLease(" + d.String() + "): the lease must be positive")
 	}
 	return func(m *MemoryDeduplicator) { m.lease = d }
 }
 
+// WithRetention sets how long a completed message is remembered
+// (DefaultRetention when not given): a delivery of it within the retention
+// is Completed, and one after it runs the callback again. A retention of
+// zero or less panics (see the package documentation on configuration
+// mistakes).
+func WithRetention(d time.Duration) MemoryOption {
+	if d <= 0 {
+		panic("clerkwebhook: WithRetention(" + d.String() + "): the retention must be positive")
+	}
+	return func(m *MemoryDeduplicator) { m.retention = d }
+}
+
 // NewMemoryDeduplicator returns an in-process Deduplicator that remembers a
-// processed message for ttl (DefaultDedupTTL when ttl <= 0) and at most
+// processed message for DefaultRetention (see WithRetention) and at most
 // 100,000 processed messages, forgetting the oldest first, and leases
 // in-progress claims for DefaultLease (see WithLease). It is safe for
 // concurrent use. It suits a single instance; with several replicas, each
 // remembers only what it processed: use a shared store (see Deduplicator).
-func NewMemoryDeduplicator(ttl time.Duration, opts ...MemoryOption) *MemoryDeduplicator {
-	if ttl <= 0 {
-		ttl = DefaultDedupTTL
-	}
-	m := &MemoryDeduplicator{ttl: ttl, lease: DefaultLease, now: time.Now, state: map[string]memEntry{}}
+func NewMemoryDeduplicator(opts ...MemoryOption) *MemoryDeduplicator {
+	m := &MemoryDeduplicator{retention: DefaultRetention, lease: DefaultLease, now: time.Now, state: map[string]memEntry{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(m)
@@ -168,13 +180,13 @@ type memEntry struct {
 // MemoryDeduplicator is the in-process Deduplicator made by
 // NewMemoryDeduplicator.
 type MemoryDeduplicator struct {
-	ttl   time.Duration
-	lease time.Duration
-	now   func() time.Time
+	retention time.Duration
+	lease     time.Duration
+	now       func() time.Time
 
 	mu    sync.Mutex
 	state map[string]memEntry
-	order []memDone // completions, oldest first: expiry order, since ttl is fixed
+	order []memDone // completions, oldest first: expiry order, since the retention is fixed
 	head  int       // order[:head] are forgotten
 }
 
@@ -221,7 +233,7 @@ func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
 	if !ok || e.owner != ClaimToken(ctx) {
 		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
 	}
-	exp := m.now().Add(m.ttl)
+	exp := m.now().Add(m.retention)
 	m.state[id] = memEntry{done: true, expires: exp}
 	m.order = append(m.order, memDone{id, exp})
 	m.expire()
@@ -245,7 +257,7 @@ func (m *MemoryDeduplicator) Release(ctx context.Context, id string) error {
 	return nil
 }
 
-// expire forgets done entries past their ttl, and the oldest beyond the
+// expire forgets done entries past their retention, and the oldest beyond the
 // bound. Claims in progress are not forgotten here: they end with Complete
 // or Release, or are taken over by Claim once their lease ends.
 func (m *MemoryDeduplicator) expire() {

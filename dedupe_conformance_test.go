@@ -13,6 +13,6 @@ import (
 func TestMemoryDeduplicatorConformance(t *testing.T) {
 	t.Parallel()
 	clerkwebhooktest.TestDeduplicator(t, func(t *testing.T, lease, retention time.Duration) clerkwebhook.Deduplicator {
-		return clerkwebhook.NewMemoryDeduplicator(retention, clerkwebhook.WithLease(lease))
+		return clerkwebhook.NewMemoryDeduplicator(clerkwebhook.WithRetention(retention), clerkwebhook.WithLease(lease))
 	})
 }

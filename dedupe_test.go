@@ -41,9 +41,9 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // newTestDedup returns a memory deduplicator on a fake clock at testNow.
-func newTestDedup(t *testing.T, ttl time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, *fakeClock) {
+func newTestDedup(t *testing.T, retention time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, *fakeClock) {
 	t.Helper()
-	m := NewMemoryDeduplicator(ttl, opts...)
+	m := NewMemoryDeduplicator(append([]MemoryOption{WithRetention(retention)}, opts...)...)
 	clock := &fakeClock{t: testNow}
 	m.now = clock.now
 	return m, clock
@@ -79,16 +79,15 @@ func TestDedupClaimStateString(t *testing.T) {
 	}
 }
 
-func TestMemoryDedupDefaultTTL(t *testing.T) {
-	for ttl, want := range map[time.Duration]time.Duration{
-		0:           DefaultDedupTTL,
-		-time.Hour:  DefaultDedupTTL,
-		time.Minute: time.Minute,
-	} {
-		m := NewMemoryDeduplicator(ttl)
-		assert.Equal(t, want, m.ttl, "ttl %v", ttl)
-	}
-	assert.Equal(t, 72*time.Hour, DefaultDedupTTL)
+func TestMemoryDedupRetention(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, DefaultRetention, NewMemoryDeduplicator().retention)
+	assert.Equal(t, time.Minute, NewMemoryDeduplicator(WithRetention(time.Minute)).retention)
+	assert.Equal(t, time.Minute, NewMemoryDeduplicator(nil, WithRetention(time.Minute), nil).retention)
+	assert.Equal(t, 72*time.Hour, DefaultRetention)
+	assert.PanicsWithValue(t, "clerkwebhook: WithRetention(0s): the retention must be positive", func() { WithRetention(0) })
+	assert.PanicsWithValue(t, "clerkwebhook: WithRetention(-1h0m0s): the retention must be positive", func() { WithRetention(-time.Hour) })
+	assert.PanicsWithValue(t, "clerkwebhook: WithLease(-1ns): the lease must be positive", func() { WithLease(-1) })
 }
 
 func TestMemoryDedupStates(t *testing.T) {
@@ -171,7 +170,7 @@ func TestMemoryDedupLease(t *testing.T) {
 	assert.NoError(t, m.Release(first, "msg_slow"))
 	assert.Equal(t, Completed, claim(t, m, "msg_slow"))
 
-	assert.Equal(t, DefaultLease, NewMemoryDeduplicator(0).lease)
+	assert.Equal(t, DefaultLease, NewMemoryDeduplicator().lease)
 	assert.Greater(t, DefaultLease, 15*time.Second, "Svix's response timeout")
 	assert.Less(t, DefaultLease, 5*time.Minute, "Svix's third attempt")
 }
@@ -267,7 +266,7 @@ func TestMemoryDedupCompaction(t *testing.T) {
 // their ttl.
 func TestMemoryDedupBound(t *testing.T) {
 	t.Parallel()
-	m, clock := newTestDedup(t, DefaultDedupTTL)
+	m, clock := newTestDedup(t, DefaultRetention)
 	id := func(i int) string { return fmt.Sprintf("msg_%07d", i) }
 
 	for i := 0; i <= maxRemembered; i++ { // 100,001 ids
@@ -303,7 +302,7 @@ func TestMemoryDedupBound(t *testing.T) {
 func TestMemoryDedupConcurrent(t *testing.T) {
 	const workers = 32
 	const ids = 200
-	d := NewMemoryDeduplicator(0)
+	d := NewMemoryDeduplicator()
 	claims := make([]atomic.Int32, ids)
 	ctx := context.Background()
 
@@ -355,7 +354,7 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 	const workers = 64
 	for round := 0; round < 50; round++ {
-		d := NewMemoryDeduplicator(0)
+		d := NewMemoryDeduplicator()
 		var winners atomic.Int32
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -386,7 +385,7 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 func dedupHandler(t *testing.T, lease time.Duration, log *errorLog, fn Callback) (*Handler, *fakeClock) {
 	t.Helper()
 	m, clock := newTestDedup(t, time.Hour, WithLease(lease))
-	h := NewHandler(testVerifier(t), WithDeduplicator(m), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithDeduplicator(m), WithObserver(log.observe))
 	h.On(UserCreated, fn)
 	return h, clock
 }
@@ -595,7 +594,10 @@ func TestHandlerDedupRetryAfterGoexit(t *testing.T) {
 	assert.Equal(t, int32(2), runs.Load())
 	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_goexit", body).Code)
 	assert.Equal(t, int32(2), runs.Load(), "completed message ran again")
-	assert.Empty(t, log.all())
+	// The aborted attempt, and no failed Release.
+	require.Len(t, log.all(), 1)
+	assert.ErrorIs(t, log.all()[0], ErrCallback)
+	assert.NotErrorIs(t, log.all()[0], ErrDeduplicator)
 }
 
 // A callback that outlives its lease no longer blocks the message: the retry
@@ -735,15 +737,16 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 			name:     "release fails after a callback error",
 			dedup:    faultyDedup{releaseErr: errStore},
 			callback: func(c *recorder) func(context.Context, Event) error { return c.fail },
-			// Two reports, each wrapping one sentinel: the release first.
-			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errStore, errCallback},
+			// Two errors, each wrapping one sentinel: the one behind the
+			// status (Delivery.Err), then the release's (DedupErr).
+			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errCallback, errStore},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := &recorder{}
 			log := &errorLog{}
-			tc.dedup.Deduplicator = NewMemoryDeduplicator(0)
-			h := NewHandler(testVerifier(t), WithDeduplicator(tc.dedup), WithErrorHandler(log.report))
+			tc.dedup.Deduplicator = NewMemoryDeduplicator()
+			h := NewHandler(testVerifier(t), WithDeduplicator(tc.dedup), WithObserver(log.observe))
 			h.On(UserCreated, tc.callback(calls))
 			rec := recordDelivery(t, h, "msg_store", readFixture(t, "user.created.json"))
 			assert.Equal(t, tc.wantStatus, rec.Code)

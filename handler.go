@@ -35,8 +35,9 @@ type Callback func(ctx context.Context, e Event) error
 //
 // Svix retries every non-2xx answer, so a failing callback is retried and an
 // event type the app does not handle is not. The response body is a short
-// fixed text; the reason goes to the error handler (WithErrorHandler), which
-// by default logs it with log/slog.
+// fixed text. What happened, and every error of the attempt, goes to the
+// Handler's observers as a Delivery: the log (log/slog, see WithLogger) and
+// any added with WithObserver.
 //
 // The Handler reads the request's body and does not put it back (use
 // Verifier.VerifyRequest in a handler of your own for that).
@@ -51,13 +52,14 @@ type Callback func(ctx context.Context, e Event) error
 // so acknowledge fast and queue slow work (Event round-trips through
 // encoding/json).
 type Handler struct {
-	verifier *Verifier
-	dedup    Deduplicator
-	queue    Queue
-	onError  func(*http.Request, error) // nil: see report
-	observer func(*http.Request, Delivery)
-	allowed  []netip.Prefix // nil: every source
-	trusted  []netip.Prefix
+	verifier  *Verifier
+	dedup     Deduplicator
+	queue     Queue
+	logger    *slog.Logger // nil: slog.Default() at each record
+	noLog     bool
+	observers []func(*http.Request, Delivery)
+	allowed   []netip.Prefix // nil: every source
+	trusted   []netip.Prefix
 
 	mu        sync.RWMutex
 	callbacks map[EventType]Callback
@@ -76,31 +78,6 @@ func WithDeduplicator(d Deduplicator) HandlerOption {
 		panic("clerkwebhook: WithDeduplicator(nil)")
 	}
 	return func(h *Handler) { h.dedup = d }
-}
-
-// WithErrorHandler replaces the default reporting of failures (a slog record
-// on slog.Default) with fn. It is called for every non-2xx answer, with the
-// error that caused it, and for a Deduplicator failure that does not change
-// the answer (a Complete or Release that failed); every such error wraps one
-// of the package's sentinels. It never sees a secret. fn must be safe for
-// concurrent use. A nil fn panics.
-func WithErrorHandler(fn func(r *http.Request, err error)) HandlerOption {
-	if fn == nil {
-		panic("clerkwebhook: WithErrorHandler(nil)")
-	}
-	return func(h *Handler) { h.onError = fn }
-}
-
-// WithFallback sets the callback for verified events with no callback of
-// their own.
-//
-// Deprecated: use Handler.OnOther, which registers it the way On registers
-// the others.
-func WithFallback(fn Callback) HandlerOption {
-	if fn == nil {
-		panic("clerkwebhook: WithFallback(nil)")
-	}
-	return func(h *Handler) { h.other = fn }
 }
 
 // NewHandler returns a Handler that verifies deliveries with v and reads at
@@ -185,17 +162,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.Err = fmt.Errorf("%w: the callback ended the request without an answer", ErrCallback)
 		}
 		d.Duration = time.Since(d.Received)
-		if h.observer != nil {
-			h.observer(r, d)
-		}
+		h.observe(r, d)
 	}()
 	d.Status, d.Err = h.serve(w, r, &d)
-	if d.Err != nil {
-		h.report(r, d.Err, true)
-		if isPermanent(d.Err) {
-			// Svix stops retrying this message (see Permanent).
-			w.Header().Set("Webhook-Delivery", "abort-message")
-		}
+	if d.Err != nil && isPermanent(d.Err) {
+		// Svix stops retrying this message (see Permanent).
+		w.Header().Set("Webhook-Delivery", "abort-message")
 	}
 	h.reply(w, d.Status)
 	answered = true
@@ -229,7 +201,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (in
 	if fn == nil {
 		return http.StatusOK, nil
 	}
-	if d.Duplicate, err = h.process(r, fn, ev); err != nil {
+	if d.Duplicate, err = h.process(r, fn, ev, &d.DedupErr); err != nil {
 		return statusOf(err), err
 	}
 	return http.StatusOK, nil
@@ -258,8 +230,10 @@ func (h *Handler) callback(t EventType) Callback {
 // message returns nil without running fn), does the work, and completes the
 // claim on success. Every other exit releases the claim, so that the retry
 // does the work again: an error, a panic (http.ErrAbortHandler is re-raised
-// for net/http), and runtime.Goexit, which t.FailNow calls.
-func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate bool, err error) {
+// for net/http), and runtime.Goexit, which t.FailNow calls. A failed
+// Complete or Release does not change the answer; it is stored in *dedupErr,
+// which the deferred observation reads on every one of those exits.
+func (h *Handler) process(r *http.Request, fn Callback, ev Event, dedupErr *error) (duplicate bool, err error) {
 	ctx := r.Context()
 	work := func(ctx context.Context) error { return runCallback(ctx, fn, ev, true) }
 	if h.queue != nil {
@@ -287,7 +261,7 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate boo
 	defer func() {
 		if !succeeded {
 			if err := h.dedup.Release(done, ev.ID); err != nil {
-				h.report(r, fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err), false)
+				*dedupErr = fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err)
 			}
 		}
 	}()
@@ -297,7 +271,7 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate boo
 	succeeded = true
 	if err := h.dedup.Complete(done, ev.ID); err != nil {
 		// The work is done; answering 500 would run it twice. Report it.
-		h.report(r, fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err), false)
+		*dedupErr = fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err)
 	}
 	return false, nil
 }
@@ -401,36 +375,3 @@ var (
 		return m
 	}()
 )
-
-// report hands a failure to the error handler (WithErrorHandler). Without
-// one, the failure behind the answer (primary) goes to the observer when
-// there is one, in its Delivery; everything else is logged with log/slog,
-// so that no failure goes unseen.
-func (h *Handler) report(r *http.Request, err error, primary bool) {
-	if h.onError != nil {
-		h.onError(r, err)
-		return
-	}
-	if primary && h.observer != nil {
-		return // the observer has it
-	}
-	logError(r, err)
-}
-
-// logError is the default error handler.
-func logError(r *http.Request, err error) {
-	attrs := []any{slog.String("path", r.URL.Path), slog.String("error", err.Error())}
-	var ve *VerificationError
-	if errors.As(err, &ve) && ve.MessageID != "" {
-		attrs = append(attrs, slog.String("message_id", ve.MessageID))
-	}
-	level := slog.LevelWarn // a rejected request: usually not ours to fix
-	var ce *CallbackError
-	if errors.As(err, &ce) {
-		level = slog.LevelError // our callback failed: Svix will retry
-		attrs = append(attrs, slog.String("message_id", ce.MessageID), slog.String("event_type", string(ce.Type)))
-	} else if errors.Is(err, ErrDeduplicator) {
-		level = slog.LevelError
-	}
-	slog.Default().Log(r.Context(), level, "clerk webhook not processed", attrs...)
-}

@@ -65,7 +65,7 @@ func TestObserverSeesEveryOutcome(t *testing.T) {
 				b := readFixture(t, "session.created.json")
 				return newDelivery(t, testSecret, "msg_o", testNow, b).incoming()
 			}},
-		{name: "duplicate", opts: []HandlerOption{WithDeduplicator(NewMemoryDeduplicator(0))},
+		{name: "duplicate", opts: []HandlerOption{WithDeduplicator(NewMemoryDeduplicator())},
 			before: func(h *Handler) { record(h, newDelivery(t, testSecret, "msg_o", testNow, body)) },
 			status: 200, id: "msg_o", typ: UserCreated, duplicate: true, source: svix},
 		{name: "forged", status: 400, id: "msg_o", source: svix, err: ErrNoMatchingSignature,
@@ -175,31 +175,73 @@ func TestObserverSeesAnAbortedRequest(t *testing.T) {
 	assert.Equal(t, "msg_gone", ds[0].MessageID)
 }
 
-// The observer replaces the default logging of the failures behind the
-// answers; a failure that does not change the answer is still logged.
-func TestObserverReplacesDefaultLogging(t *testing.T) {
-	var logged bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-
-	obs := &observed{}
-	failComplete := faultyDedup{Deduplicator: NewMemoryDeduplicator(0), completeErr: errors.New("store down")}
-	h := NewHandler(testVerifier(t), WithObserver(obs.observe), WithDeduplicator(failComplete))
-	h.On(UserCreated, func(context.Context, Event) error { return nil })
+// Observers add to the log and to each other: a wrong-secret delivery is
+// logged with an observer set, every observer sees it, in order, and a
+// failed Complete reaches them too, behind a 200. WithoutLog turns the log
+// off alone; WithLogger sends it elsewhere.
+func TestObserversAddToTheLog(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
+	var logged bytes.Buffer
+	var order []string
+	first, second := &observed{}, &observed{}
+	failComplete := faultyDedup{Deduplicator: NewMemoryDeduplicator(), completeErr: errors.New("store down")}
+	h := NewHandler(testVerifier(t),
+		WithLogger(slog.New(slog.NewTextHandler(&logged, nil))),
+		WithObserver(func(r *http.Request, d Delivery) { order = append(order, "first"); first.observe(r, d) }),
+		WithDeduplicator(failComplete),
+		WithObserver(func(r *http.Request, d Delivery) { order = append(order, "second"); second.observe(r, d) }))
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
 
 	assert.Equal(t, 400, record(h, newDelivery(t, otherSecret, "msg_f", testNow, body)).Code)
-	assert.Empty(t, logged.String(), "a failure the observer sees was logged too")
-	assert.Equal(t, 200, record(h, newDelivery(t, testSecret, "msg_c", testNow, body)).Code)
-	assert.Contains(t, logged.String(), "store down", "a failed Complete went unseen")
-	assert.Len(t, obs.all(), 2)
+	assert.Contains(t, logged.String(), "level=WARN")
+	assert.Contains(t, logged.String(), "no matching signature", "an observer silenced the log")
+	assert.Equal(t, []string{"first", "second"}, order)
 
-	// Without an observer, every failure is logged.
 	logged.Reset()
-	h = NewHandler(testVerifier(t))
-	record(h, newDelivery(t, otherSecret, "msg_f", testNow, body))
-	assert.Contains(t, logged.String(), "no matching signature")
+	assert.Equal(t, 200, record(h, newDelivery(t, testSecret, "msg_c", testNow, body)).Code)
+	assert.Contains(t, logged.String(), "level=ERROR")
+	assert.Contains(t, logged.String(), "store down", "a failed Complete went unlogged")
+	for _, obs := range []*observed{first, second} {
+		ds := obs.all()
+		require.Len(t, ds, 2)
+		assert.ErrorIs(t, ds[0].Err, ErrNoMatchingSignature)
+		assert.Nil(t, ds[0].DedupErr)
+		assert.True(t, ds[0].Failed())
+		assert.Equal(t, 200, ds[1].Status, "the status is what Svix saw")
+		assert.NoError(t, ds[1].Err)
+		assert.ErrorIs(t, ds[1].DedupErr, ErrDeduplicator)
+		assert.ErrorContains(t, ds[1].DedupErr, "complete for message msg_c: store down")
+		assert.True(t, ds[1].Failed())
+	}
+
+	// WithoutLog: the observer still sees the failure; nothing is logged,
+	// whatever the order of the options.
+	logged.Reset()
+	quiet := &observed{}
+	h = NewHandler(testVerifier(t), WithoutLog(), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))), WithObserver(quiet.observe))
+	record(h, newDelivery(t, otherSecret, "msg_q", testNow, body))
+	h = NewHandler(testVerifier(t), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))), WithoutLog())
+	record(h, newDelivery(t, otherSecret, "msg_q", testNow, body))
+	assert.Empty(t, logged.String())
+	require.Len(t, quiet.all(), 1)
+	assert.ErrorIs(t, quiet.all()[0].Err, ErrNoMatchingSignature)
+}
+
+// A failed Release, after a failed callback, reaches the observer beside
+// the callback's error; the status stays 500.
+func TestObserverSeesFailedRelease(t *testing.T) {
+	t.Parallel()
+	obs := &observed{}
+	failRelease := faultyDedup{Deduplicator: NewMemoryDeduplicator(), releaseErr: errors.New("store down")}
+	h := NewHandler(testVerifier(t), WithoutLog(), WithDeduplicator(failRelease), WithObserver(obs.observe))
+	h.On(UserCreated, func(context.Context, Event) error { return errCallback })
+	assert.Equal(t, 500, record(h, newDelivery(t, testSecret, "msg_r", testNow, readFixture(t, "user.created.json"))).Code)
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.ErrorIs(t, ds[0].Err, errCallback)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorContains(t, ds[0].DedupErr, "release for message msg_r: store down")
 }
 
 func TestSvixSourceIPs(t *testing.T) {
@@ -322,7 +364,7 @@ func TestDefaultLogging(t *testing.T) {
 	assert.Contains(t, failed, "message_id=msg_failed")
 	assert.Contains(t, failed, "event_type=user.created")
 
-	h = NewHandler(testVerifier(t), WithDeduplicator(faultyDedup{Deduplicator: NewMemoryDeduplicator(0), claimErr: errors.New("store down")}))
+	h = NewHandler(testVerifier(t), WithDeduplicator(faultyDedup{Deduplicator: NewMemoryDeduplicator(), claimErr: errors.New("store down")}))
 	h.On(UserCreated, func(context.Context, Event) error { return nil })
 	store := line(newDelivery(t, testSecret, "msg_store", testNow, body), h)
 	assert.Contains(t, store, "level=ERROR")
@@ -391,7 +433,7 @@ func TestAllowedSourcesEdges(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := serveFrom(t, tc.allowed, tc.trusted, tc.peer, tc.header, WithErrorHandler(func(*http.Request, error) {}))
+			rec := serveFrom(t, tc.allowed, tc.trusted, tc.peer, tc.header, WithoutLog())
 			assert.Equal(t, tc.status, rec.Code)
 		})
 	}

@@ -65,7 +65,7 @@ func (b failingBody) Read(p []byte) (int, error) {
 // and each delivery has one span with the attributes and status it should.
 func TestObserverRecordsEachDelivery(t *testing.T) {
 	tel := newTelemetry(t)
-	dedup := clerkwebhook.NewMemoryDeduplicator(0)
+	dedup := clerkwebhook.NewMemoryDeduplicator()
 	errBad := errors.New("bad data")
 	h := clerkwebhook.NewHandler(verifier(t, clerkwebhook.WithMaxBodyBytes(64<<10)),
 		clerkwebhook.WithObserver(tel.observe),

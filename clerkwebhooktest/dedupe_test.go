@@ -12,6 +12,6 @@ import (
 // modules run it on PostgreSQL and Redis).
 func TestTestDeduplicator(t *testing.T) {
 	clerkwebhooktest.TestDeduplicator(t, func(t *testing.T, lease, retention time.Duration) clerkwebhook.Deduplicator {
-		return clerkwebhook.NewMemoryDeduplicator(retention, clerkwebhook.WithLease(lease))
+		return clerkwebhook.NewMemoryDeduplicator(clerkwebhook.WithRetention(retention), clerkwebhook.WithLease(lease))
 	})
 }

@@ -255,7 +255,7 @@ func TestInTxWithHandler(t *testing.T) {
 	store, table := newStore(t, pool)
 	a := newApp(t, pool, table)
 	var errs errorLog
-	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.Report))
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(errs.Observe))
 	failFirst := &atomic.Bool{}
 	failFirst.Store(true)
 	h.On(clerkwebhook.UserCreated, store.InTx(a.write(func(int64) error {

@@ -19,9 +19,9 @@ import (
 const DefaultTable = "clerk_webhook_messages"
 
 // DefaultRetention is how long a Store remembers a completed message when
-// not given WithRetention: clerkwebhook.DefaultDedupTTL, 72 hours, longer
+// not given WithRetention: clerkwebhook.DefaultRetention, 72 hours, longer
 // than the 28 hours or so over which Svix retries a message.
-const DefaultRetention = clerkwebhook.DefaultDedupTTL
+const DefaultRetention = clerkwebhook.DefaultRetention
 
 // Store is a clerkwebhook.Deduplicator on a PostgreSQL table, shared by every
 // replica that uses the same database and table, and the home of InTx. It is

@@ -47,7 +47,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 // BenchmarkHandler compares a Handler on this Store with one on the memory
 // deduplicator, side by side in one run.
 func BenchmarkHandler(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator(0)) })
+	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator()) })
 	b.Run("redisstore", func(b *testing.B) {
 		client := newClient(b, "CLERKWEBHOOK_TEST_REDIS")
 		store, err := redisstore.New(client, redisstore.WithPrefix(testPrefix(b, client)))

@@ -67,7 +67,7 @@ func WithLease(d time.Duration) Option {
 }
 
 // WithRetention sets how long a completed message id is remembered
-// (clerkwebhook.DefaultDedupTTL, 72 hours, when not given): a delivery of it
+// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of it
 // within that time is Completed, and one after it runs the callback again.
 // Keep it longer than the sender retries: Svix retries a failed message over
 // about 28 hours. It counts in whole milliseconds on Redis's clock; a
@@ -98,7 +98,7 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		client:    client,
 		prefix:    defaultPrefix,
 		lease:     clerkwebhook.DefaultLease,
-		retention: clerkwebhook.DefaultDedupTTL,
+		retention: clerkwebhook.DefaultRetention,
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -147,9 +147,9 @@ func TestKeys(t *testing.T) {
 
 		a := clerkwebhook.ClaimContext(ctx)
 		require.Equal(t, clerkwebhook.Claimed, claim(t, s, a, id))
-		assertKey(t, client, key, "processing:"+clerkwebhook.ClaimToken(a), clerkwebhook.DefaultLease+clerkwebhook.DefaultDedupTTL)
+		assertKey(t, client, key, "processing:"+clerkwebhook.ClaimToken(a), clerkwebhook.DefaultLease+clerkwebhook.DefaultRetention)
 		require.NoError(t, s.Complete(a, id))
-		assertKey(t, client, key, "done", clerkwebhook.DefaultDedupTTL)
+		assertKey(t, client, key, "done", clerkwebhook.DefaultRetention)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -141,7 +142,7 @@ func Replicas(t testing.TB, n int, runs *Runs, newDedup func(t testing.TB, repli
 			t.Fatal(err)
 		}
 		h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(newDedup(t, i)),
-			clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+			clerkwebhook.WithoutLog())
 		h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 			time.Sleep(time.Duration(rand.Intn(20)) * time.Millisecond)
 			runs.Add(e.ID)
@@ -268,7 +269,7 @@ func ServeReplica(newDedup func() (clerkwebhook.Deduplicator, error)) {
 	}
 	block := os.Getenv(envBlock)
 	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(d),
-		clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+		clerkwebhook.WithoutLog())
 	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 		if e.ID == block {
 			say("blocked %s", e.ID)
@@ -482,7 +483,11 @@ func BenchmarkHandler(b *testing.B, d clerkwebhook.Deduplicator) {
 		b.Fatal(err)
 	}
 	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(d),
-		clerkwebhook.WithErrorHandler(func(_ *http.Request, err error) { b.Error(err) }))
+		clerkwebhook.WithObserver(func(_ *http.Request, d clerkwebhook.Delivery) {
+			if d.Failed() {
+				b.Error(errors.Join(d.Err, d.DedupErr))
+			}
+		}))
 	h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error { return nil })
 	ds := Deliveries(b, b.N)
 	var next sync.Mutex
@@ -509,18 +514,23 @@ func BenchmarkHandler(b *testing.B, d clerkwebhook.Deduplicator) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
 
-// ErrorLog collects what a Handler reports through WithErrorHandler. Pass
-// its Report method; the zero ErrorLog is ready to use.
+// ErrorLog collects the errors of the deliveries a Handler observes
+// (Delivery.Err and Delivery.DedupErr). Pass its Observe method to
+// WithObserver; the zero ErrorLog is ready to use.
 type ErrorLog struct {
 	mu   sync.Mutex
 	errs []error
 }
 
-// Report records err; it has the signature WithErrorHandler takes.
-func (l *ErrorLog) Report(_ *http.Request, err error) {
+// Observe records d's errors; it is an observer for WithObserver.
+func (l *ErrorLog) Observe(_ *http.Request, d clerkwebhook.Delivery) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
+	for _, err := range []error{d.Err, d.DedupErr} {
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+	}
 }
 
 // All returns the errors reported so far, in order.
