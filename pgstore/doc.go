@@ -5,8 +5,7 @@
 // Make a Store on a pgxpool.Pool, create its table once at start-up, give it
 // to the Handler, and prune it periodically:
 //
-//	store, err := pgstore.New(pool)
-//	if err != nil { ... }
+//	store := pgstore.New(pool)
 //	if err := store.Migrate(ctx); err != nil { ... }
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store))
 //	h.On(clerkwebhook.UserCreated, store.InTx(createUser))

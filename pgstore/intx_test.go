@@ -241,8 +241,7 @@ func TestInTxCancelledContext(t *testing.T) {
 
 func TestInTxNilPanics(t *testing.T) {
 	t.Parallel()
-	store, err := pgstore.New(idlePool(t))
-	require.NoError(t, err)
+	store := pgstore.New(idlePool(t))
 	require.PanicsWithValue(t, "pgstore: InTx(nil)", func() { store.InTx(nil) })
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
@@ -44,15 +43,13 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pgstore.New(pool, pgstore.WithTable(os.Getenv(envReplicaTable)), pgstore.WithLease(lease))
+	return pgstore.New(pool, pgstore.WithTable(os.Getenv(envReplicaTable)), pgstore.WithLease(lease)), nil
 }
 
 func TestReplicasInProcess(t *testing.T) {
 	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
-		s, err := pgstore.New(testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"), pgstore.WithTable(table))
-		require.NoError(t, err)
-		return s
+		return pgstore.New(testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"), pgstore.WithTable(table))
 	})
 }
 

@@ -18,11 +18,6 @@ import (
 // DefaultTable is the table a Store uses when not given WithTable.
 const DefaultTable = "clerk_webhook_messages"
 
-// DefaultRetention is how long a Store remembers a completed message when
-// not given WithRetention: clerkwebhook.DefaultRetention, 72 hours, longer
-// than the 28 hours or so over which Svix retries a message.
-const DefaultRetention = clerkwebhook.DefaultRetention
-
 // Store is a clerkwebhook.Deduplicator on a PostgreSQL table, shared by every
 // replica that uses the same database and table, and the home of InTx. It is
 // safe for concurrent use. Make one with New and create its table with
@@ -58,26 +53,22 @@ type Store struct {
 	sql       statements
 }
 
-// An Option configures New. A nil Option is ignored; an Option given a value
-// it cannot use makes New return an error wrapping
-// clerkwebhook.ErrInvalidOption.
-type Option func(*Store) error
+// An Option configures New. A nil Option is ignored. An Option given a value
+// it can never use panics, naming it: the rule of every module of this
+// repository for configuration mistakes (see package clerkwebhook).
+type Option func(*Store)
 
 // WithTable sets the table that holds the message ids (DefaultTable when
 // not given): a name, or a schema and a name separated by a dot, each made of
 // ASCII letters, digits and underscores, not starting with a digit, and at
 // most 63 bytes long (PostgreSQL's limit). The name is quoted in SQL, so it
-// is case-sensitive. Any other name, including an empty one, is an error:
-// the name is never spliced into SQL unchecked.
+// is case-sensitive. Any other name, including an empty one, panics: the
+// name is never spliced into SQL unchecked.
 func WithTable(name string) Option {
-	return func(s *Store) error {
-		if !validTable(name) {
-			return fmt.Errorf("%w: pgstore.WithTable(%q): want a name or schema.name, each of letters, digits and _ (not starting with a digit), 1 to 63 bytes",
-				clerkwebhook.ErrInvalidOption, name)
-		}
-		s.table = name
-		return nil
+	if !validTable(name) {
+		panic(fmt.Sprintf("pgstore: WithTable(%q): want a name or schema.name, each of letters, digits and _ (not starting with a digit), 1 to 63 bytes", name))
 	}
+	return func(s *Store) { s.table = name }
 }
 
 // WithLease sets how long an in-progress claim blocks other deliveries of
@@ -86,47 +77,37 @@ func WithTable(name string) Option {
 // Release of the old claim returns an error wrapping
 // clerkwebhook.ErrLeaseExpired. Make it longer than a callback can take. It is
 // rounded up to whole microseconds, PostgreSQL's resolution. A lease of zero
-// or less is an error.
+// or less panics.
 func WithLease(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: pgstore.WithLease(%v): the lease must be positive", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.lease = d
-		return nil
+	if d <= 0 {
+		panic("pgstore: WithLease(" + d.String() + "): the lease must be positive")
 	}
+	return func(s *Store) { s.lease = d }
 }
 
 // WithRetention sets how long a completed message is remembered
-// (DefaultRetention, 72 hours, when not given): a delivery of it within the
-// retention is skipped, and after it the message runs again. Make it longer
-// than Svix retries a message (about 28 hours) and than any replay from the
-// Dashboard you want skipped. It is rounded up to whole microseconds. A
-// retention of zero or less is an error.
+// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of
+// it within the retention is skipped, and after it the message runs again.
+// Make it longer than Svix retries a message (about 28 hours) and than any
+// replay from the Dashboard you want skipped. It is rounded up to whole
+// microseconds. A retention of zero or less panics.
 func WithRetention(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: pgstore.WithRetention(%v): the retention must be positive", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.retention = d
-		return nil
+	if d <= 0 {
+		panic("pgstore: WithRetention(" + d.String() + "): the retention must be positive")
 	}
+	return func(s *Store) { s.retention = d }
 }
 
 // New returns a Store on pool. It does not touch the database: call Migrate
-// to create the table. A nil pool, or an Option given a value it cannot use,
-// is an error wrapping clerkwebhook.ErrInvalidOption.
-func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+// to create the table. A nil pool panics.
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: pgstore.New: nil pool", clerkwebhook.ErrInvalidOption)
+		panic("pgstore: New: nil pool")
 	}
-	s := &Store{pool: pool, table: DefaultTable, lease: clerkwebhook.DefaultLease, retention: DefaultRetention}
+	s := &Store{pool: pool, table: DefaultTable, lease: clerkwebhook.DefaultLease, retention: clerkwebhook.DefaultRetention}
 	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(s); err != nil {
-			return nil, err
+		if opt != nil {
+			opt(s)
 		}
 	}
 	schema, name, _ := strings.Cut(s.table, ".")
@@ -140,7 +121,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	h := fnv.New64a()
 	h.Write([]byte("clerkwebhook/pgstore.Migrate:" + s.table))
 	s.lockKey = int64(h.Sum64())
-	return s, nil
+	return s
 }
 
 // validTable reports whether name is "name" or "schema.name", each part

@@ -2,7 +2,7 @@
 // every replica of a service.
 //
 //	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	store, err := redisstore.New(client)
+//	store := redisstore.New(client)
 //	...
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store))
 //

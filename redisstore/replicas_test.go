@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
@@ -40,15 +39,13 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 		return nil, err
 	}
 	client := redis.NewClient(&redis.Options{Addr: os.Getenv("CLERKWEBHOOK_TEST_REDIS")})
-	return redisstore.New(client, redisstore.WithPrefix(os.Getenv(envReplicaPrefix)), redisstore.WithLease(lease))
+	return redisstore.New(client, redisstore.WithPrefix(os.Getenv(envReplicaPrefix)), redisstore.WithLease(lease)), nil
 }
 
 func TestReplicasInProcess(t *testing.T) {
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
-		s, err := redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
-		require.NoError(t, err)
-		return s
+		return redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
 	})
 }
 

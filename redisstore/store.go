@@ -30,69 +30,63 @@ type Store struct {
 
 var _ clerkwebhook.Deduplicator = (*Store)(nil)
 
-// An Option configures a Store in New. A nil Option is ignored.
-type Option func(*Store) error
+// An Option configures a Store in New. A nil Option is ignored. An Option
+// given a value it can never use panics, naming it: the rule of every
+// module of this repository for configuration mistakes (see package
+// clerkwebhook).
+type Option func(*Store)
 
 // WithPrefix sets the text that starts every key ("clerkwebhook:" when not
 // given): a message id's key is the prefix followed by the id. Give every
 // replica of one endpoint the same prefix, and each endpoint that shares the
-// Redis database a prefix of its own. An empty prefix is an error
-// (clerkwebhook.ErrInvalidOption): keys would be bare message ids, in the
-// namespace of everything else in the database.
+// Redis database a prefix of its own. An empty prefix panics: keys would be
+// bare message ids, in the namespace of everything else in the database.
 func WithPrefix(p string) Option {
-	return func(s *Store) error {
-		if p == "" {
-			return fmt.Errorf("%w: redisstore: the key prefix must not be empty", clerkwebhook.ErrInvalidOption)
-		}
-		s.prefix = p
-		return nil
+	if p == "" {
+		panic(`redisstore: WithPrefix(""): the key prefix must not be empty`)
 	}
+	return func(s *Store) { s.prefix = p }
 }
 
 // WithLease sets how long a claim in progress makes other deliveries of the
 // message InProgress (clerkwebhook.DefaultLease, one minute, when not
 // given). After it, the next delivery takes the claim over, and the late
 // Complete or Release of the old owner returns an error wrapping
-// clerkwebhook.ErrLeaseExpired. It counts in whole milliseconds on Redis's
-// clock; a lease under one millisecond is an error
-// (clerkwebhook.ErrInvalidOption).
+// clerkwebhook.ErrLeaseExpired. It counts in milliseconds on Redis's clock,
+// rounded up. A lease of zero or less panics.
 func WithLease(d time.Duration) Option {
-	return func(s *Store) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("%w: redisstore: the lease must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.lease = d
-		return nil
+	if d <= 0 {
+		panic("redisstore: WithLease(" + d.String() + "): the lease must be positive")
 	}
+	return func(s *Store) { s.lease = ceilMillisecond(d) }
 }
 
 // WithRetention sets how long a completed message id is remembered
-// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of it
-// within that time is Completed, and one after it runs the callback again.
-// Keep it longer than the sender retries: Svix retries a failed message over
-// about 28 hours. It counts in whole milliseconds on Redis's clock; a
-// retention under one millisecond is an error
-// (clerkwebhook.ErrInvalidOption).
+// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of
+// it within that time is Completed, and one after it runs the callback
+// again. Keep it longer than the sender retries: Svix retries a failed
+// message over about 28 hours. It counts in milliseconds on Redis's clock,
+// rounded up. A retention of zero or less panics.
 func WithRetention(d time.Duration) Option {
-	return func(s *Store) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("%w: redisstore: the retention must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.retention = d
-		return nil
+	if d <= 0 {
+		panic("redisstore: WithRetention(" + d.String() + "): the retention must be positive")
 	}
+	return func(s *Store) { s.retention = ceilMillisecond(d) }
+}
+
+// ceilMillisecond rounds d up to whole milliseconds, Redis's resolution.
+func ceilMillisecond(d time.Duration) time.Duration {
+	return (d + time.Millisecond - 1) / time.Millisecond * time.Millisecond
 }
 
 // New returns a Store that keeps its keys in client, which may be a
 // *redis.Client, a *redis.ClusterClient, a failover (Sentinel) client or a
 // *redis.Ring: every operation is one script on one key. New does no I/O;
-// the first Claim finds out whether the server answers.
-//
-// A nil client, or an Option given a value it cannot use, is an error
-// wrapping clerkwebhook.ErrInvalidOption. The Store does not close client.
-func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+// the first Claim finds out whether the server answers. A nil client
+// panics. The Store does not close client.
+func New(client redis.UniversalClient, opts ...Option) *Store {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: nil Redis client", clerkwebhook.ErrInvalidOption)
+		panic("redisstore: New: nil Redis client")
 	}
 	s := &Store{
 		client:    client,
@@ -101,14 +95,11 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 		retention: clerkwebhook.DefaultRetention,
 	}
 	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(s); err != nil {
-			return nil, err
+		if opt != nil {
+			opt(s)
 		}
 	}
-	return s, nil
+	return s
 }
 
 // A claim's key lives for the lease plus the retention. While more than the
