@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -200,4 +204,48 @@ func goEnv(t *testing.T, name string) string {
 		t.Fatalf("go env %s: %v", name, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestErrorsDocListsEverySentinel keeps docs/errors.md in step with the
+// package: its table has one row for each exported Err variable of the
+// package's source, and no other.
+func TestErrorsDocListsEverySentinel(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, f := range pkgs["clerkwebhook"].Files {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if strings.HasPrefix(name.Name, "Err") && name.IsExported() {
+						declared = append(declared, name.Name)
+					}
+				}
+			}
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join("docs", "errors.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(Err\\w+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		listed = append(listed, m[1])
+	}
+	sort.Strings(declared)
+	sort.Strings(listed)
+	if len(declared) < 15 {
+		t.Fatalf("found %d sentinels in the source; the package has more", len(declared))
+	}
+	if strings.Join(declared, " ") != strings.Join(listed, " ") {
+		t.Errorf("docs/errors.md lists\n  %s\nthe package declares\n  %s", strings.Join(listed, " "), strings.Join(declared, " "))
+	}
 }

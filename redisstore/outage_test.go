@@ -189,5 +189,5 @@ func (c *runCounter) all() map[string]int {
 	return out
 }
 
-// errorLog collects what a Handler reports through WithErrorHandler.
+// errorLog collects the errors of the deliveries a Handler observes.
 type errorLog = storetest.ErrorLog
