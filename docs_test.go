@@ -96,11 +96,12 @@ func docSnippets(t *testing.T) []snippet {
 	return out
 }
 
-// TestDocSnippetsCompile builds every Go snippet of the README and docs/,
-// each in a package of its own: a snippet with top-level declarations as
-// they are, a fragment of statements as the body of a function. The
-// identifiers a fragment assumes are declared in snippetEnv. Compile errors
-// point at the Markdown lines.
+// TestDocSnippetsCompile builds every Go snippet of the README and docs/.
+// The snippets of one Markdown file make one package, each in a file of its
+// own, so that a snippet may call a helper another snippet of the same page
+// defines: a snippet with top-level declarations as they are, a fragment of
+// statements as the body of a function. The identifiers a fragment assumes
+// are declared in snippetEnv. Compile errors point at the Markdown lines.
 func TestDocSnippetsCompile(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -122,6 +123,8 @@ func TestDocSnippetsCompile(t *testing.T) {
 	gowork := goEnv(t, "GOWORK")
 	workspace := gowork != "" && gowork != "off"
 	args := []string{"vet"}
+	pkgs := map[string]string{} // Markdown file -> package directory
+	compiled := 0
 	for i, s := range snippets {
 		var adapters []string
 		for prefix, path := range adapterImports {
@@ -134,10 +137,17 @@ func TestDocSnippetsCompile(t *testing.T) {
 			t.Logf("%s:%d: uses an adapter module; compiled in the workspace run", s.file, s.line)
 			continue
 		}
-		dir := filepath.Join(root, fmt.Sprintf("s%02d", i))
-		args = append(args, "./"+filepath.ToSlash(dir))
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
+		dir, ok := pkgs[s.file]
+		if !ok {
+			dir = filepath.Join(root, fmt.Sprintf("p%02d", len(pkgs)))
+			pkgs[s.file] = dir
+			args = append(args, "./"+filepath.ToSlash(dir))
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "env.go"), []byte(snippetEnv), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var b bytes.Buffer
 		b.WriteString("package snippet\n\nimport (\n")
@@ -151,7 +161,6 @@ func TestDocSnippetsCompile(t *testing.T) {
 		for _, use := range snippetImports {
 			fmt.Fprintf(&b, "var _ = %s\n", use)
 		}
-		b.WriteString(snippetEnv)
 		topLevel := strings.HasPrefix(s.code, "func ") || strings.Contains(s.code, "\nfunc ") ||
 			strings.HasPrefix(s.code, "type ") || strings.Contains(s.code, "\ntype ")
 		if !topLevel {
@@ -162,21 +171,32 @@ func TestDocSnippetsCompile(t *testing.T) {
 		if !topLevel {
 			b.WriteString("}\n")
 		}
-		if err := os.WriteFile(filepath.Join(dir, "snippet.go"), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("s%02d.go", i)), b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		compiled++
 	}
 	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("documentation snippets do not compile:\n%s", out)
 	}
-	t.Logf("%d of %d snippets compiled", len(args)-1, len(snippets))
+	t.Logf("%d of %d snippets compiled, in %d packages", compiled, len(snippets), len(pkgs))
 }
 
 // snippetEnv declares what fragments assume: the values a reader has in
 // scope when the prose says "given a verifier", and the app's own functions
-// the examples call.
-const snippetEnv = `
+// the examples call, named in the prose. The functions the README's
+// snippets call, the README defines.
+const snippetEnv = `package snippet
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
 var (
 	verifier *clerkwebhook.Verifier
 	handler  *clerkwebhook.Handler
@@ -192,8 +212,6 @@ func upsertOrg(id, name, slug string)                  {}
 func setRole(orgID, userID, role string)               {}
 func deleteOrg(id string)                              {}
 func grant(plan string, from time.Time)                {}
-func syncUser(context.Context, clerkwebhook.Event) error { return nil }
-func userID(e clerkwebhook.Event) string               { return "" }
 `
 
 // goEnv returns the go command's value of an environment setting.
