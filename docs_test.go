@@ -21,6 +21,7 @@ import (
 // that an unused one is no error.
 var snippetImports = map[string]string{
 	"context":                              "context.Background",
+	"database/sql":                         "sql.ErrNoRows",
 	"encoding/json":                        "json.Marshal",
 	"errors":                               "errors.Is",
 	"fmt":                                  "fmt.Sprint",
@@ -42,15 +43,17 @@ var snippetImports = map[string]string{
 // outside it, as in CI's run of the core module under Go 1.22, the
 // snippets that use them are left to the workspace run.
 var adapterImports = map[string]string{
-	"pgstore.":    "github.com/seed77920f6a/clerkwebhook/pgstore",
-	"pgxpool.":    "github.com/jackc/pgx/v5/pgxpool",
-	"pgx.":        "github.com/jackc/pgx/v5",
-	"redisstore.": "github.com/seed77920f6a/clerkwebhook/redisstore",
-	"redis.":      "github.com/redis/go-redis/v9",
-	"clerkotel.":  "github.com/seed77920f6a/clerkwebhook/clerkotel",
-	"clerkriver.": "github.com/seed77920f6a/clerkwebhook/clerkriver",
-	"river.":      "github.com/riverqueue/river",
-	"riverpgxv5.": "github.com/riverqueue/river/riverdriver/riverpgxv5",
+	"pgstore.":      "github.com/seed77920f6a/clerkwebhook/pgstore",
+	"pgxpool.":      "github.com/jackc/pgx/v5/pgxpool",
+	"pgx.":          "github.com/jackc/pgx/v5",
+	"redisstore.":   "github.com/seed77920f6a/clerkwebhook/redisstore",
+	"redis.":        "github.com/redis/go-redis/v9",
+	"clerkotel.":    "github.com/seed77920f6a/clerkwebhook/clerkotel",
+	"clerkriver.":   "github.com/seed77920f6a/clerkwebhook/clerkriver",
+	"river.":        "github.com/riverqueue/river",
+	"riverpgxv5.":   "github.com/riverqueue/river/riverdriver/riverpgxv5",
+	"riversqlite.":  "github.com/riverqueue/river/riverdriver/riversqlite",
+	"rivermigrate.": "github.com/riverqueue/river/rivermigrate",
 }
 
 // A snippet is one fenced go block of a Markdown file.
