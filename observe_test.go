@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -244,19 +245,35 @@ func TestObserverSeesFailedRelease(t *testing.T) {
 	assert.ErrorContains(t, ds[0].DedupErr, "release for message msg_r: store down")
 }
 
+// The exact list per region: Svix's webhook-ips.json as of 2026-07-02, with
+// India gone (withdrawn 2026-04-03).
 func TestSvixSourceIPs(t *testing.T) {
-	us := SvixSourceIPs("us")
-	assert.Contains(t, us, netip.MustParsePrefix("44.228.126.217/32"))
-	assert.Contains(t, us, netip.MustParsePrefix("2600:1f24:64:8000::/56"))
-	assert.Len(t, us, 5)
-	assert.Len(t, SvixSourceIPs("us", "eu"), 9)
-	all := SvixSourceIPs()
-	for _, r := range []string{"us", "us-east", "eu", "au", "ca", "in"} {
-		for _, p := range SvixSourceIPs(r) {
-			assert.Contains(t, all, p, "region %s", r)
-		}
+	t.Parallel()
+	want := map[string][]string{
+		"us":      {"44.228.126.217/32", "50.112.21.217/32", "52.24.126.164/32", "54.148.139.208/32", "2600:1f24:64:8000::/56"},
+		"us-east": {"54.164.207.221/32", "54.90.7.123/32", "2600:1f28:37:4000::/56"},
+		"eu":      {"52.215.16.239/32", "54.216.8.72/32", "63.33.109.123/32", "2a05:d028:17:8000::/56"},
+		"au":      {"13.239.204.236/32", "54.66.246.217/32", "54.252.65.96/32", "2406:da2c:13:4000::/56"},
+		"ca":      {"52.60.44.49/32", "3.98.68.230/32", "3.96.105.27/32", "2600:1f21:1c:4000::/56"},
 	}
-	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("mars"): unknown region; the regions are au, ca, eu, in, us, us-east`,
+	var all []string
+	for _, r := range []string{"au", "ca", "eu", "us", "us-east"} {
+		var got []string
+		for _, p := range SvixSourceIPs(r) {
+			got = append(got, p.String())
+		}
+		assert.Equal(t, want[r], got, "region %s", r)
+		all = append(all, got...)
+	}
+	var got []string
+	for _, p := range SvixSourceIPs() {
+		got = append(got, p.String())
+	}
+	assert.Equal(t, all, got, "every region, sorted by name")
+	assert.Len(t, SvixSourceIPs("us", "eu"), 9)
+	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("in"): unknown region; the regions are au, ca, eu, us, us-east`,
+		func() { SvixSourceIPs("in") })
+	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("mars"): unknown region; the regions are au, ca, eu, us, us-east`,
 		func() { SvixSourceIPs("mars") })
 	assert.Panics(t, func() { WithAllowedSources() })
 	assert.Panics(t, func() { WithTrustedProxies() })
@@ -402,6 +419,14 @@ func TestAllowedSourcesEdges(t *testing.T) {
 			http.Header{"X-Forwarded-For": {"44.228.126.217:4711"}}, 200},
 		{"zoned hop with a port", svix, lb, "10.1.2.3:1",
 			http.Header{"X-Forwarded-For": {"[fe80::1%eth0]:4711"}}, 403},
+		{"zoned hop, bare", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"fe80::1%eth0"}}, 403},
+		{"zoned hop, bracketed without a port", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"[fe80::1%eth0]"}}, 403},
+		{"zoned hop, bare, in an allowed prefix", []netip.Prefix{netip.MustParsePrefix("fe80::/10")}, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"fe80::1%eth0"}}, 403},
+		{"zoned hop in Forwarded", svix, lb, "10.1.2.3:1", fwd(`for="[fe80::1%25eth0]"`), 403},
+		{"zoned link-local peer, its zone dropped", []netip.Prefix{netip.MustParsePrefix("fe80::/10")}, nil, "[fe80::1%eth0]:1", nil, 200},
 		{"half-bracketed hop", svix, lb, "10.1.2.3:1",
 			http.Header{"X-Forwarded-For": {"[2600:1f24:64:8000::17"}}, 403},
 		{"Forwarded, quoted for=", svix, lb, "10.1.2.3:1", fwd(`for="44.228.126.217"`), 200},
@@ -460,4 +485,40 @@ func serveFrom(t *testing.T, allowed, trusted []netip.Prefix, peer string, heade
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return rec
+}
+
+// What a client puts in a forwarded address never leaves the library raw:
+// a zone with invalid UTF-8 and terminal escapes, and a long hop, are
+// refused, and the error quotes a bounded, escaped part of them. The
+// Delivery's Source is then the zero address.
+func TestForwardedAddressesLeavePrintable(t *testing.T) {
+	t.Parallel()
+	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, hop := range []string{
+		"fe80::1%\xff\x1b[31mred\x07",
+		"[fe80::1%\xc3\x28]:443",
+		"44.228.126.217\x00",
+		strings.Repeat("\x1b]0;title\x07", 5000),
+	} {
+		obs := &observed{}
+		rec := serveFrom(t, SvixSourceIPs("us"), lb, "10.1.2.3:1", http.Header{"X-Forwarded-For": {hop}}, WithoutLog(), WithObserver(obs.observe))
+		assert.Equal(t, 403, rec.Code)
+		ds := obs.all()
+		require.Len(t, ds, 1)
+		assert.False(t, ds[0].Source.IsValid(), "a refused hop became the source: %v", ds[0].Source)
+		msg := ds[0].Err.Error()
+		assert.ErrorIs(t, ds[0].Err, ErrForbiddenSource)
+		assert.True(t, utf8.ValidString(msg), "invalid UTF-8 in %q", msg)
+		assert.False(t, strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }),
+			"a control character in %q", msg)
+		assert.Less(t, len(msg), 300, "the error grows with the hop: %d bytes", len(msg))
+	}
+	// Forwarded's pairs too.
+	obs := &observed{}
+	serveFrom(t, SvixSourceIPs("us"), lb, "10.1.2.3:1", http.Header{"Forwarded": {"for=44.228.126.217;" + strings.Repeat("\x1b", 3000)}},
+		WithoutLog(), WithObserver(obs.observe))
+	require.Len(t, obs.all(), 1)
+	msg := obs.all()[0].Err.Error()
+	assert.NotContains(t, msg, "\x1b")
+	assert.Less(t, len(msg), 400)
 }
