@@ -22,6 +22,9 @@ type Callback func(ctx context.Context, e Event) error
 // acts on:
 //
 //	200  processed, or a type with no callback, or a duplicate already processed
+//	204  a Standard Webhooks endpoint-verification challenge (a request with
+//	     a webhook-challenge header), answered with webhook-challenge-response
+//	     (see Verifier.ChallengeResponse); nothing else is done
 //	400  not a genuine, current Clerk delivery (headers, signature, timestamp, body)
 //	403  the client address is not allowed (WithAllowedSources), or a
 //	     trusted proxy forwarded an unusable one (WithTrustedProxies)
@@ -186,6 +189,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (in
 	if err != nil {
 		return http.StatusForbidden, err // before a byte of the body is read
 	}
+	if c := r.Header.Get(HeaderWebhookChallenge); c != "" {
+		// An endpoint-verification challenge, not a delivery: answered as
+		// the reference libraries do, whatever the method, and the body is
+		// not read.
+		w.Header().Set(HeaderWebhookChallengeResponse, h.verifier.ChallengeResponse(c))
+		return http.StatusNoContent, nil
+	}
 	ev, err := h.verify(w, r)
 	if err != nil {
 		var ve *VerificationError
@@ -318,6 +328,7 @@ func runCallback(ctx context.Context, fn Callback, ev Event, inRequest bool) (er
 // Fixed response texts: the caller learns the status, never the reason.
 var statusText = map[int]string{
 	http.StatusOK:                    "ok\n",
+	http.StatusNoContent:             "",
 	http.StatusBadRequest:            "invalid webhook\n",
 	http.StatusForbidden:             "forbidden\n",
 	http.StatusMethodNotAllowed:      "method not allowed\n",

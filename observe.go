@@ -19,7 +19,7 @@ type Delivery struct {
 	Duration time.Duration
 	// Status is the HTTP status answered, or 0 when the callback ended the
 	// request without an answer (a panic with http.ErrAbortHandler, or
-	// runtime.Goexit).
+	// runtime.Goexit). 204 answered an endpoint-verification challenge.
 	Status int
 	// MessageID is the svix-id, or "" when the headers were unusable (or
 	// not read: a forbidden source, a method other than POST).

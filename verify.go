@@ -40,6 +40,7 @@ const (
 // ErrMissingSecret: no configuration mistake makes it accept anything.
 type Verifier struct {
 	keys      []*signingKey
+	challenge []byte // the endpoint-verification key, derived from the first secret (challenge.go)
 	tolerance time.Duration
 	now       func() time.Time
 	maxBody   int64
@@ -124,6 +125,7 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 	}
 	v := &Verifier{
 		keys:      []*signingKey{newSigningKey(k)},
+		challenge: challengeKey(k),
 		tolerance: DefaultTolerance,
 		now:       time.Now,
 		maxBody:   DefaultMaxBodyBytes,
