@@ -3,6 +3,7 @@
 //
 //	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	store := redisstore.New(client)
+//	if err := store.Check(ctx); err != nil { ... } // an evicting Redis, or none
 //	...
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store))
 //
@@ -58,6 +59,11 @@
 //     Redis deletes keys, and the messages they recorded run again when
 //     redelivered. Use noeviction (writes then fail, the Handler answers
 //     500 and the sender retries), or a Redis of its own for these keys.
+//     Store.Check refuses any other policy; call it at start-up. Claim
+//     checks too, until the check passes once, so a Store on an evicting
+//     Redis claims nothing (WithoutEvictionCheck is for a Redis whose
+//     access control refuses INFO). A policy changed later, while the
+//     process runs, is not seen.
 //   - FLUSHDB, FLUSHALL, a restart without persistence, or a restore from an
 //     old snapshot forget every id, done or in progress: deliveries after it
 //     run their callbacks again. Use a database no other tool flushes.

@@ -2,7 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +29,8 @@ type Store struct {
 	prefix    string
 	lease     time.Duration
 	retention time.Duration
+	noCheck   bool        // WithoutEvictionCheck
+	checked   atomic.Bool // Check found no evicting policy once: Claim stops asking
 }
 
 var _ clerkwebhook.Deduplicator = (*Store)(nil)
@@ -72,6 +77,15 @@ func WithRetention(d time.Duration) Option {
 		panic("redisstore: WithRetention(" + d.String() + "): the retention must be positive")
 	}
 	return func(s *Store) { s.retention = ceilMillisecond(d) }
+}
+
+// WithoutEvictionCheck stops Claim from checking, on its first use, that
+// Redis does not evict keys (see Check). Use it only for a Redis whose
+// access control refuses INFO, once you know its maxmemory-policy is
+// noeviction: with any other policy, a full Redis forgets claims and
+// completions, and messages run again.
+func WithoutEvictionCheck() Option {
+	return func(s *Store) { s.noCheck = true }
 }
 
 // ceilMillisecond rounds d up to whole milliseconds, Redis's resolution.
@@ -192,6 +206,11 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	if err := ctx.Err(); err != nil {
 		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
 	}
+	if !s.noCheck && !s.checked.Load() {
+		if err := s.Check(ctx); err != nil {
+			return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
+		}
+	}
 	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
 		claimValue(ctx),
 		s.lease.Milliseconds()+s.retention.Milliseconds(),
@@ -267,4 +286,54 @@ func ownerOnly(op, id string, reply int64, err error) error {
 		return fmt.Errorf("redisstore: %s message %s: unexpected reply %d", op, id, reply)
 	}
 	return nil
+}
+
+// ErrEvictingPolicy is returned by Check, and by Claim until Check passes,
+// when Redis may evict this Store's keys: a maxmemory-policy other than
+// noeviction.
+var ErrEvictingPolicy = errors.New("redisstore: Redis evicts keys (maxmemory-policy is not noeviction)")
+
+// Check asks Redis (INFO memory, on every primary of a cluster) for its
+// maxmemory-policy, and returns an error wrapping ErrEvictingPolicy for any
+// policy but noeviction: under every other one, including the volatile-*
+// policies (this Store's keys all have a time to live), a full Redis deletes
+// keys, and the messages they recorded run again. Call it at start-up, to
+// fail there. Claim calls it too, until it passes once: a Store on an
+// evicting Redis claims nothing, so the Handler answers 500 and Svix retries
+// until the policy is fixed. An error from Redis itself is returned wrapped.
+func (s *Store) Check(ctx context.Context) error {
+	check := func(ctx context.Context, c redis.UniversalClient) error {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return fmt.Errorf("redisstore: checking maxmemory-policy: %w", err)
+		}
+		policy, ok := infoField(info, "maxmemory_policy")
+		if !ok {
+			return fmt.Errorf("redisstore: checking maxmemory-policy: INFO memory has no maxmemory_policy")
+		}
+		if policy != "noeviction" {
+			return fmt.Errorf("%w: it is %.40q; set it to noeviction, or give these keys a Redis of their own", ErrEvictingPolicy, policy)
+		}
+		return nil
+	}
+	var err error
+	if cluster, ok := s.client.(*redis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return check(ctx, c) })
+	} else {
+		err = check(ctx, s.client)
+	}
+	if err == nil {
+		s.checked.Store(true)
+	}
+	return err
+}
+
+// infoField returns the value of name in the text of an INFO reply.
+func infoField(info, name string) (string, bool) {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), name+":"); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
