@@ -49,21 +49,25 @@ func newTestDedup(t *testing.T, retention time.Duration, opts ...MemoryOption) (
 	return m, clock
 }
 
+// testOwner is the one owner of the claims of claim, complete and release,
+// for the tests that are not about ownership.
+var testOwner = ClaimContext(context.Background())
+
 func claim(t *testing.T, d Deduplicator, id string) ClaimState {
 	t.Helper()
-	s, err := d.Claim(context.Background(), id)
+	s, err := d.Claim(testOwner, id)
 	require.NoError(t, err)
 	return s
 }
 
 func complete(t *testing.T, d Deduplicator, id string) {
 	t.Helper()
-	require.NoError(t, d.Complete(context.Background(), id))
+	require.NoError(t, d.Complete(testOwner, id))
 }
 
 func release(t *testing.T, d Deduplicator, id string) {
 	t.Helper()
-	require.NoError(t, d.Release(context.Background(), id))
+	require.NoError(t, d.Release(testOwner, id))
 }
 
 func TestDedupClaimStateString(t *testing.T) {
@@ -304,7 +308,6 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 	const ids = 200
 	d := NewMemoryDeduplicator()
 	claims := make([]atomic.Int32, ids)
-	ctx := context.Background()
 
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -317,6 +320,7 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 				i := (k + w*7) % ids // workers start on different ids, then collide
 				id := fmt.Sprintf("msg_%03d", i)
 				for {
+					ctx := ClaimContext(context.Background()) // an attempt: a new owner
 					s, err := d.Claim(ctx, id)
 					if err != nil {
 						t.Error(err)
@@ -363,7 +367,7 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				s, err := d.Claim(context.Background(), "msg_race")
+				s, err := d.Claim(ClaimContext(context.Background()), "msg_race")
 				if err != nil {
 					t.Error(err)
 				}

@@ -88,6 +88,10 @@ var (
 	// another delivery of the message took it over (or nobody claimed the
 	// message). The call changed nothing.
 	ErrLeaseExpired = errors.New("clerkwebhook: claim lease expired and taken over")
+	// ErrNoClaimToken is returned by a Deduplicator called with a context
+	// that carries no ClaimToken (see ClaimContext): the call changed
+	// nothing. The Handler always passes one.
+	ErrNoClaimToken = errors.New("clerkwebhook: no claim token in the context (see ClaimContext)")
 	// ErrDeduplicator means the Deduplicator failed; the error also wraps
 	// the store's error. Answered 500, so the sender retries.
 	ErrDeduplicator = errors.New("clerkwebhook: deduplicator failed")

@@ -240,9 +240,11 @@ func (h *Handler) callback(t EventType) Callback {
 // message returns nil without running fn), does the work, and completes the
 // claim on success. Every other exit releases the claim, so that the retry
 // does the work again: an error, a panic (http.ErrAbortHandler is re-raised
-// for net/http), and runtime.Goexit, which t.FailNow calls. A failed
-// Complete or Release does not change the answer; it is stored in *dedupErr,
-// which the deferred observation reads on every one of those exits.
+// for net/http), and runtime.Goexit, which t.FailNow calls. With a
+// LeaseRenewer, the claim is renewed while the work runs (see renewal). A
+// failed renewal, Complete or Release does not change the answer; it is
+// stored in *dedupErr, which the deferred observation reads on every one of
+// those exits.
 func (h *Handler) process(r *http.Request, fn Callback, ev Event, dedupErr *error) (duplicate bool, err error) {
 	ctx := r.Context()
 	work := func(ctx context.Context) error { return runCallback(ctx, fn, ev, true) }
@@ -267,23 +269,112 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event, dedupErr *erro
 		return false, fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
 	}
 	done := context.WithoutCancel(ctx) // the bookkeeping outlives a client that went away
+	var renewing *renewal
+	if lr, ok := h.dedup.(LeaseRenewer); ok {
+		ctx, renewing = startRenewal(ctx, done, lr, ev.ID)
+	}
 	succeeded := false
 	defer func() {
-		if !succeeded {
-			if err := h.dedup.Release(done, ev.ID); err != nil {
-				*dedupErr = fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err)
-			}
+		// Renewal stops first: a renewal after the Complete or Release
+		// would find the claim gone.
+		var renewErr, bookkeepingErr error
+		if renewing != nil {
+			renewErr = renewing.stop()
 		}
+		if succeeded {
+			// The work is done; answering 500 would run it twice. Report it.
+			if err := h.dedup.Complete(done, ev.ID); err != nil {
+				bookkeepingErr = fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err)
+			}
+		} else if err := h.dedup.Release(done, ev.ID); err != nil {
+			bookkeepingErr = fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err)
+		}
+		*dedupErr = joinErrors(renewErr, bookkeepingErr)
 	}()
 	if err := work(ctx); err != nil {
 		return false, err
 	}
 	succeeded = true
-	if err := h.dedup.Complete(done, ev.ID); err != nil {
-		// The work is done; answering 500 would run it twice. Report it.
-		*dedupErr = fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err)
-	}
 	return false, nil
+}
+
+// joinErrors is errors.Join, but a lone error is returned as it is.
+func joinErrors(a, b error) error {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return errors.Join(a, b)
+}
+
+// A renewal keeps a claim alive while its callback runs: every third of the
+// lease it renews the claim, until stop. When a renewal finds the claim no
+// longer the caller's (ErrLeaseExpired: taken over, or gone), it cancels
+// the callback's context with that error as the cause, and renews no more.
+// Any other failure (the store unreachable) is kept and renewal goes on:
+// nobody can take the claim over through a store that does not answer, and
+// a transaction of the callback's own that holds the claim's row (pgstore's
+// InTx) must not be cancelled for it.
+type renewal struct {
+	stopRenewing context.CancelFunc // ends a renewal in flight, and the loop
+	cancelWork   context.CancelCauseFunc
+	ended        chan struct{} // closed when the loop has returned
+	err          error         // the first failure; read after ended
+}
+
+// startRenewal starts renewing the claim on id, with bg (which carries the
+// claim's token and outlives the request) for the store's calls, and
+// returns the context for the work, which a lost claim cancels.
+func startRenewal(ctx, bg context.Context, lr LeaseRenewer, id string) (context.Context, *renewal) {
+	work, cancelWork := context.WithCancelCause(ctx)
+	calls, stopRenewing := context.WithCancel(bg)
+	rn := &renewal{stopRenewing: stopRenewing, cancelWork: cancelWork, ended: make(chan struct{})}
+	period := lr.Lease() / 3
+	if period <= 0 {
+		rn.err = fmt.Errorf("%w: renew for message %s: the store's lease is %v", ErrDeduplicator, id, lr.Lease())
+		close(rn.ended)
+		return work, rn
+	}
+	go func() {
+		defer close(rn.ended)
+		defer func() {
+			if p := recover(); p != nil {
+				rn.err = fmt.Errorf("%w: renew for message %s: panic: %v", ErrDeduplicator, id, p)
+			}
+		}()
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-calls.Done():
+				return
+			case <-tick.C:
+			}
+			err := lr.Renew(calls, id)
+			if err == nil || calls.Err() != nil {
+				continue // renewed, or stopped meanwhile
+			}
+			err = fmt.Errorf("%w: renew for message %s: %w", ErrDeduplicator, id, err)
+			if rn.err == nil {
+				rn.err = err
+			}
+			if errors.Is(err, ErrLeaseExpired) {
+				cancelWork(err) // the work no longer holds its message
+				return
+			}
+		}
+	}()
+	return work, rn
+}
+
+// stop ends the renewal, waits for its loop, and returns its first failure.
+func (rn *renewal) stop() error {
+	rn.stopRenewing()
+	<-rn.ended
+	rn.cancelWork(nil)
+	return rn.err
 }
 
 // CallbackError is the error a Handler reports when a callback fails or

@@ -33,7 +33,7 @@ type Store struct {
 	checked   atomic.Bool // Check found no evicting policy once: Claim stops asking
 }
 
-var _ clerkwebhook.Deduplicator = (*Store)(nil)
+var _ clerkwebhook.LeaseRenewer = (*Store)(nil)
 
 // An Option configures a Store in New. A nil Option is ignored. An Option
 // given a value it can never use panics, naming it: the rule of every
@@ -206,13 +206,17 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	if err := ctx.Err(); err != nil {
 		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
 	}
+	value, err := claimValue(ctx, "claim", id)
+	if err != nil {
+		return clerkwebhook.InProgress, err
+	}
 	if !s.noCheck && !s.checked.Load() {
 		if err := s.Check(ctx); err != nil {
 			return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
 		}
 	}
 	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
+		value,
 		s.lease.Milliseconds()+s.retention.Milliseconds(),
 		s.retention.Milliseconds(),
 	).Int64()
@@ -243,8 +247,12 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 // Redis lost it). It returns an error wrapping go-redis's when Redis fails;
 // the id may then have been completed or not.
 func (s *Store) Complete(ctx context.Context, id string) error {
+	value, err := claimValue(ctx, "complete", id)
+	if err != nil {
+		return err
+	}
 	reply, err := completeScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
+		value,
 		s.retention.Milliseconds(),
 	).Int64()
 	return ownerOnly("complete", id, reply, err)
@@ -260,18 +268,60 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 // wrapping go-redis's when Redis fails; the claim then stays until its lease
 // ends, and a retry is InProgress until then.
 func (s *Store) Release(ctx context.Context, id string) error {
-	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
-	).Int64()
+	value, err := claimValue(ctx, "release", id)
+	if err != nil {
+		return err
+	}
+	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)}, value).Int64()
 	return ownerOnly("release", id, reply, err)
+}
+
+// renewScript: ARGV[1] is the caller's claim value, ARGV[2] the lease plus
+// the retention, in milliseconds: the time to live of a fresh claim.
+var renewScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then
+  return 1
+end
+if v ~= ARGV[1] then
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// Lease implements clerkwebhook.LeaseRenewer: the lease of WithLease.
+func (s *Store) Lease() time.Duration { return s.lease }
+
+// Renew implements clerkwebhook.LeaseRenewer: it gives the claim on id that
+// the clerkwebhook.ClaimToken in ctx owns a whole lease from now, on Redis's
+// clock. A done id returns nil and changes nothing. When ctx's token does
+// not own the claim (taken over, released, forgotten, never claimed), Renew
+// changes nothing and returns an error wrapping clerkwebhook.ErrLeaseExpired.
+func (s *Store) Renew(ctx context.Context, id string) error {
+	value, err := claimValue(ctx, "renew", id)
+	if err != nil {
+		return err
+	}
+	reply, err := renewScript.Run(ctx, s.client, []string{s.key(id)},
+		value,
+		s.lease.Milliseconds()+s.retention.Milliseconds(),
+	).Int64()
+	return ownerOnly("renew", id, reply, err)
 }
 
 // key is id's key: the prefix, then the id as it is.
 func (s *Store) key(id string) string { return s.prefix + id }
 
-// claimValue is the value of a claim owned by the token in ctx.
-func claimValue(ctx context.Context) string {
-	return valueProcessing + clerkwebhook.ClaimToken(ctx)
+// claimValue is the value of a claim owned by the token in ctx, or an error
+// wrapping clerkwebhook.ErrNoClaimToken when ctx carries none: a token-less
+// call is refused, so that two callers without one are never one owner.
+func claimValue(ctx context.Context, op, id string) (string, error) {
+	token := clerkwebhook.ClaimToken(ctx)
+	if token == "" {
+		return "", fmt.Errorf("redisstore: %s message %s: %w", op, id, clerkwebhook.ErrNoClaimToken)
+	}
+	return valueProcessing + token, nil
 }
 
 // ownerOnly turns the reply of completeScript or releaseScript into
