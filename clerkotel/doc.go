@@ -94,8 +94,8 @@
 //
 // A callback's error is "permanent" when it wraps ErrPermanent and
 // "callback" otherwise, whatever else it wraps. The other sentinels have
-// their names too (missing_secret, invalid_secret, invalid_option,
-// wrong_event_type, lease_expired), and an error that wraps none is
+// their names too (missing_secret, invalid_secret, wrong_event_type,
+// lease_expired), and an error that wraps none is
 // "other"; the Handler reports none of these. The reason never comes from
 // an error's text, which can hold what the client sent.
 //

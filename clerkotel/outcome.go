@@ -84,7 +84,6 @@ var reasons = []struct {
 	// named all the same, so that the table is the whole list.
 	{clerkwebhook.ErrMissingSecret, "missing_secret"},
 	{clerkwebhook.ErrInvalidSecret, "invalid_secret"},
-	{clerkwebhook.ErrInvalidOption, "invalid_option"},
 	{clerkwebhook.ErrWrongEventType, "wrong_event_type"},
 	{clerkwebhook.ErrLeaseExpired, "lease_expired"},
 }
