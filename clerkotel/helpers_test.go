@@ -116,7 +116,8 @@ func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, duratio
 	require.NoError(tb, t.reader.Collect(context.Background(), &rm))
 	deliveries, durations = map[series]int64{}, map[series]uint64{}
 	for _, sm := range rm.ScopeMetrics {
-		require.Equal(tb, "github.com/seed77920f6a/clerkwebhook/clerkotel", sm.Scope.Name)
+		require.Equal(tb, clerkotel.ScopeName, sm.Scope.Name)
+		require.Equal(tb, clerkotel.Version, sm.Scope.Version)
 		for _, m := range sm.Metrics {
 			switch m.Name {
 			case "clerkwebhook.deliveries":

@@ -14,9 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// scopeName is the instrumentation scope of the meter and the tracer.
-const scopeName = "github.com/seed77920f6a/clerkwebhook/clerkotel"
-
 // Instrument, span and attribute names (see the package documentation).
 const (
 	deliveriesName = "clerkwebhook.deliveries"
@@ -81,7 +78,8 @@ func NewObserver(opts ...Option) (func(*http.Request, clerkwebhook.Delivery), er
 	if c.tracerProvider == nil {
 		c.tracerProvider = otel.GetTracerProvider()
 	}
-	meter := c.meterProvider.Meter(scopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	meter := c.meterProvider.Meter(ScopeName,
+		metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))
 	deliveries, err1 := meter.Int64Counter(deliveriesName,
 		metric.WithDescription("Webhook deliveries answered by a clerkwebhook.Handler."),
 		metric.WithUnit("{delivery}"))
@@ -93,7 +91,8 @@ func NewObserver(opts ...Option) (func(*http.Request, clerkwebhook.Delivery), er
 		return nil, err
 	}
 	o := &observer{
-		tracer:     c.tracerProvider.Tracer(scopeName, trace.WithSchemaURL(semconv.SchemaURL)),
+		tracer: c.tracerProvider.Tracer(ScopeName,
+			trace.WithInstrumentationVersion(Version), trace.WithSchemaURL(semconv.SchemaURL)),
 		deliveries: deliveries,
 		duration:   duration,
 	}

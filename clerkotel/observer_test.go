@@ -212,7 +212,8 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 			assert.Equal(t, "clerkwebhook.delivery", span.Name())
 			assert.Equal(t, trace.SpanKindServer, span.SpanKind(), "no request span: this one is the server span")
 			assert.False(t, span.Parent().IsValid())
-			assert.Equal(t, "github.com/seed77920f6a/clerkwebhook/clerkotel", span.InstrumentationScope().Name)
+			assert.Equal(t, clerkotel.ScopeName, span.InstrumentationScope().Name)
+			assert.Equal(t, clerkotel.Version, span.InstrumentationScope().Version)
 			assert.True(t, span.StartTime().Equal(d.Received), "starts when the request was received")
 			assert.True(t, span.EndTime().Equal(d.Received.Add(d.Duration)), "ends at the answer")
 

@@ -211,3 +211,10 @@ func TestImportsOnlyTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// The scope is named by the import path, and its version is a release
+// number as OpenTelemetry records it: no "v", no suffix.
+func TestScope(t *testing.T) {
+	assert.Equal(t, "github.com/seed77920f6a/clerkwebhook/clerkotel", ScopeName)
+	assert.Regexp(t, `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`, Version)
+}

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -38,13 +37,19 @@ func TestPrometheusExposition(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("the exposition:\n%s", body)
 
-	scope := regexp.MustCompile(`,otel_scope_[a-z_]+="[^"]*"`)
+	// Every sample carries the instrumentation scope: its name, the
+	// semantic conventions' version, and this module's version.
+	const scope = `,otel_scope_name="github.com/seed77920f6a/clerkwebhook/clerkotel",` +
+		`otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="0.1.0"`
 	var got []string
 	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "clerkwebhook_") {
+			assert.Contains(t, line, scope)
+		}
 		if strings.HasPrefix(line, "# TYPE") || strings.HasPrefix(line, "clerkwebhook_deliveries_total") ||
 			strings.HasPrefix(line, "clerkwebhook_delivery_duration_seconds_count") ||
 			strings.Contains(line, `le="15"`) {
-			got = append(got, scope.ReplaceAllString(line, ""))
+			got = append(got, strings.Replace(line, scope, "", 1))
 		}
 	}
 	assert.Equal(t, []string{
