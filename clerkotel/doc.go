@@ -3,8 +3,7 @@
 // rejected, refused or failed, and why; how long each took; and a span for
 // each.
 //
-//	observe, err := clerkotel.NewObserver() // the global MeterProvider and TracerProvider
-//	if err != nil { ... }
+//	observe := clerkotel.NewObserver() // the global MeterProvider and TracerProvider
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithObserver(observe))
 //
 // The package itself imports only the OpenTelemetry API (the packages of

@@ -34,11 +34,8 @@ func Example_prometheus() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	observe, err := clerkotel.NewObserver(
+	observe := clerkotel.NewObserver(
 		clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	v, err := clerkwebhook.NewVerifier(os.Getenv(clerkwebhook.EnvSigningSecret))
 	if err != nil {
@@ -60,11 +57,8 @@ func Example_prometheus() {
 // duration.
 func Example() {
 	reader := sdkmetric.NewManualReader()
-	observe, err := clerkotel.NewObserver(
+	observe := clerkotel.NewObserver(
 		clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	secret := clerkwebhooktest.NewSecret()
 	v, err := clerkwebhook.NewVerifier(secret)

@@ -16,6 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -91,11 +92,17 @@ type telemetry struct {
 
 func newTelemetry(tb testing.TB) *telemetry {
 	tb.Helper()
+	return newTelemetryWrapped(tb, func(mp metric.MeterProvider) metric.MeterProvider { return mp })
+}
+
+// newTelemetryWrapped is newTelemetry with the observer's MeterProvider
+// wrapped by wrap, which the reader still collects from.
+func newTelemetryWrapped(tb testing.TB, wrap func(metric.MeterProvider) metric.MeterProvider) *telemetry {
+	tb.Helper()
 	t := &telemetry{reader: sdkmetric.NewManualReader(), spans: tracetest.NewSpanRecorder()}
 	t.tracer = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(t.spans))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.reader))
-	observe, err := clerkotel.NewObserver(clerkotel.WithMeterProvider(mp), clerkotel.WithTracerProvider(t.tracer))
-	require.NoError(tb, err)
+	mp := wrap(sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.reader)))
+	observe := clerkotel.NewObserver(clerkotel.WithMeterProvider(mp), clerkotel.WithTracerProvider(t.tracer))
 	t.observe = func(r *http.Request, d clerkwebhook.Delivery) {
 		t.mu.Lock()
 		t.observed = append(t.observed, d)
@@ -172,4 +179,11 @@ func spanAttrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 		m[kv.Key] = kv.Value
 	}
 	return m
+}
+
+// newHandler is clerkwebhook.NewHandler without the Handler's log: the
+// tests read what the observer recorded, which the log would only repeat in
+// their output.
+func newHandler(v *clerkwebhook.Verifier, opts ...clerkwebhook.HandlerOption) *clerkwebhook.Handler {
+	return clerkwebhook.NewHandler(v, append(opts, clerkwebhook.WithoutLog())...)
 }

@@ -2,7 +2,7 @@ package clerkotel
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/seed77920f6a/clerkwebhook"
@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -35,60 +36,68 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 // An Option configures NewObserver. A nil Option is ignored.
 type Option func(*config)
 
+// config is what the options choose: the global providers unless told.
 type config struct {
 	meterProvider  metric.MeterProvider
 	tracerProvider trace.TracerProvider
 }
 
 // WithMeterProvider makes the observer record its metrics with mp instead
-// of the global MeterProvider (otel.GetMeterProvider). A nil mp panics.
+// of the global MeterProvider (otel.GetMeterProvider). A nil mp leaves the
+// global one, as without the option.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	if mp == nil {
-		panic("clerkotel: WithMeterProvider(nil)")
+	return func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
 	}
-	return func(c *config) { c.meterProvider = mp }
 }
 
 // WithTracerProvider makes the observer record its spans with tp instead of
-// the global TracerProvider (otel.GetTracerProvider). A nil tp panics.
+// the global TracerProvider (otel.GetTracerProvider). A nil tp leaves the
+// global one, as without the option.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	if tp == nil {
-		panic("clerkotel: WithTracerProvider(nil)")
+	return func(c *config) {
+		if tp != nil {
+			c.tracerProvider = tp
+		}
 	}
-	return func(c *config) { c.tracerProvider = tp }
 }
 
 // NewObserver returns an observer for clerkwebhook.WithObserver that records
 // every delivery as the package documentation describes: a count, a
 // duration and a span. Without options it uses the global providers, set
 // with otel.SetMeterProvider and otel.SetTracerProvider before NewObserver
-// or, the first time they are set, after it. The error is the
-// MeterProvider's, when it refuses to create an instrument. The observer is
-// safe for concurrent use, and may be shared by several Handlers.
-func NewObserver(opts ...Option) (func(*http.Request, clerkwebhook.Delivery), error) {
-	c := config{}
+// or, the first time they are set, after it. The observer is safe for
+// concurrent use, and may be shared by several Handlers.
+//
+// NewObserver does not fail. When the MeterProvider refuses to create an
+// instrument, the error goes to otel.Handle (the global ErrorHandler, which
+// logs it unless otel.SetErrorHandler chose otherwise) and the observer
+// records everything else: the instruments that were created, and the spans.
+func NewObserver(opts ...Option) func(*http.Request, clerkwebhook.Delivery) {
+	c := config{meterProvider: otel.GetMeterProvider(), tracerProvider: otel.GetTracerProvider()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
 		}
 	}
-	if c.meterProvider == nil {
-		c.meterProvider = otel.GetMeterProvider()
-	}
-	if c.tracerProvider == nil {
-		c.tracerProvider = otel.GetTracerProvider()
-	}
 	meter := c.meterProvider.Meter(ScopeName,
 		metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))
-	deliveries, err1 := meter.Int64Counter(deliveriesName,
+	deliveries, err := meter.Int64Counter(deliveriesName,
 		metric.WithDescription("Webhook deliveries answered by a clerkwebhook.Handler."),
 		metric.WithUnit("{delivery}"))
-	duration, err2 := meter.Float64Histogram(durationName,
+	handle(err, deliveriesName)
+	if deliveries == nil {
+		deliveries = noop.Int64Counter{}
+	}
+	duration, err := meter.Float64Histogram(durationName,
 		metric.WithDescription("Time from the start of a clerkwebhook.Handler's ServeHTTP to its answer."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, err
+	handle(err, durationName)
+	if duration == nil {
+		duration = noop.Float64Histogram{}
 	}
 	o := &observer{
 		tracer: c.tracerProvider.Tracer(ScopeName,
@@ -96,7 +105,18 @@ func NewObserver(opts ...Option) (func(*http.Request, clerkwebhook.Delivery), er
 		deliveries: deliveries,
 		duration:   duration,
 	}
-	return o.observe, nil
+	return o.observe
+}
+
+// handle sends err, a MeterProvider's refusal to create the instrument
+// name, to otel.Handle. The instrument it returned with the error is used
+// all the same (the SDK's still records, its error being a warning about the
+// name), and a no-op one stands in for none at all, so that a provider's
+// error never becomes a panic in the Handler's goroutine.
+func handle(err error, name string) {
+	if err != nil {
+		otel.Handle(fmt.Errorf("clerkotel: instrument %s: %w", name, err))
+	}
 }
 
 type observer struct {

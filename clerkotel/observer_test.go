@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -67,7 +69,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 	tel := newTelemetry(t)
 	dedup := clerkwebhook.NewMemoryDeduplicator()
 	errBad := errors.New("bad data")
-	h := clerkwebhook.NewHandler(verifier(t, clerkwebhook.WithMaxBodyBytes(64<<10)),
+	h := newHandler(verifier(t, clerkwebhook.WithMaxBodyBytes(64<<10)),
 		clerkwebhook.WithObserver(tel.observe),
 		clerkwebhook.WithDeduplicator(storeDown{dedup, "msg_store_down"}),
 		clerkwebhook.WithAllowedSources(netip.MustParsePrefix("192.0.2.0/24")))
@@ -77,7 +79,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 	h.On(clerkwebhook.UserDeleted, func(context.Context, clerkwebhook.Event) error { return clerkwebhook.Permanent(errBad) })
 	h.On(clerkwebhook.SessionEnded, func(context.Context, clerkwebhook.Event) error { panic("boom") })
 	h.On(clerkwebhook.EmailCreated, func(context.Context, clerkwebhook.Event) error { panic(http.ErrAbortHandler) })
-	queued := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe), clerkwebhook.WithQueue(queueDown{}))
+	queued := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe), clerkwebhook.WithQueue(queueDown{}))
 	queued.On(clerkwebhook.UserCreated, ok)
 
 	// Another delivery of msg_busy holds its claim right now.
@@ -265,7 +267,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 // child, of kind internal, so that a trace has one server span per request.
 func TestSpanIsAChildOfTheRequestSpan(t *testing.T) {
 	tel := newTelemetry(t)
-	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	ctx, parent := tel.tracer.Tracer("test").Start(context.Background(), "POST /webhooks/clerk", trace.WithSpanKind(trace.SpanKindServer))
 	r := delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated).WithContext(ctx)
 	h.ServeHTTP(httptest.NewRecorder(), r)
@@ -284,7 +286,7 @@ func TestSpanIsAChildOfTheRequestSpan(t *testing.T) {
 // of its own.
 func TestSpanIgnoresTraceHeaders(t *testing.T) {
 	tel := newTelemetry(t)
-	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	r := delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
 	r.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	h.ServeHTTP(httptest.NewRecorder(), r)
@@ -300,7 +302,7 @@ func TestSpanIgnoresTraceHeaders(t *testing.T) {
 // span is at most 64 bytes of printable ASCII.
 func TestAttributeValuesAreBounded(t *testing.T) {
 	tel := newTelemetry(t)
-	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	h.OnOther(func(context.Context, clerkwebhook.Event) error { return nil })
 
 	odd := []string{
@@ -359,7 +361,8 @@ var globalsSet bool
 
 // Without options, the observer uses the global providers: those set
 // before NewObserver, and those set for the first time after it (the
-// global ones forward to the first providers set).
+// global ones forward to the first providers set). So does it with nil
+// providers, as otelhttp does, rather than panicking.
 func TestGlobalProviders(t *testing.T) {
 	setGlobals := func() (*sdkmetric.ManualReader, *tracetest.SpanRecorder) {
 		reader, spans := sdkmetric.NewManualReader(), tracetest.NewSpanRecorder()
@@ -371,7 +374,13 @@ func TestGlobalProviders(t *testing.T) {
 	cases := []struct {
 		name  string
 		after bool
-	}{{"set after NewObserver", true}, {"set before NewObserver", false}}
+		opts  []clerkotel.Option
+	}{
+		{name: "set after NewObserver", after: true},
+		{name: "set before NewObserver"},
+		{name: "nil providers", opts: []clerkotel.Option{clerkotel.WithMeterProvider(nil), clerkotel.WithTracerProvider(nil)}},
+		{name: "nil option", opts: []clerkotel.Option{nil}},
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.after && globalsSet {
@@ -382,13 +391,12 @@ func TestGlobalProviders(t *testing.T) {
 			if !tc.after {
 				reader, spans = setGlobals()
 			}
-			observe, err := clerkotel.NewObserver()
-			require.NoError(t, err)
+			observe := clerkotel.NewObserver(tc.opts...)
 			if tc.after {
 				reader, spans = setGlobals()
 			}
 
-			h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(observe))
+			h := newHandler(verifier(t), clerkwebhook.WithObserver(observe))
 			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
 
 			tel := &telemetry{reader: reader}
@@ -400,13 +408,131 @@ func TestGlobalProviders(t *testing.T) {
 	}
 }
 
+// errRefused is the error of a refusingMeter.
+var errRefused = errors.New("instrument refused")
+
+// refusingMeter creates instruments as its Meter does, except those named in
+// refuse: for them it returns errRefused and no instrument at all, or, with
+// warn, its Meter's instrument along with the error (as the SDK does for a
+// name it finds invalid).
+type refusingMeter struct {
+	metric.Meter
+	refuse map[string]bool
+	warn   bool
+}
+
+func (m refusingMeter) Int64Counter(name string, opts ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	c, err := m.Meter.Int64Counter(name, opts...)
+	if !m.refuse[name] || err != nil {
+		return c, err
+	}
+	if m.warn {
+		return c, errRefused
+	}
+	return nil, errRefused
+}
+
+func (m refusingMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	h, err := m.Meter.Float64Histogram(name, opts...)
+	if !m.refuse[name] || err != nil {
+		return h, err
+	}
+	if m.warn {
+		return h, errRefused
+	}
+	return nil, errRefused
+}
+
+// refusingProvider is a MeterProvider whose meters are refusingMeters.
+type refusingProvider struct {
+	metric.MeterProvider
+	refuse map[string]bool
+	warn   bool
+}
+
+func (p refusingProvider) Meter(name string, opts ...metric.MeterOption) metric.Meter {
+	return refusingMeter{p.MeterProvider.Meter(name, opts...), p.refuse, p.warn}
+}
+
+// captureOtelErrors makes the global ErrorHandler keep what otel.Handle is
+// given until the test ends, and returns a function that reads it.
+func captureOtelErrors(t *testing.T) func() []error {
+	var mu sync.Mutex
+	var errs []error
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}))
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+	return func() []error {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(errs)
+	}
+}
+
+// An instrument the MeterProvider refuses is reported to otel.Handle, and
+// the observer records everything else: NewObserver does not fail, and
+// observing never panics. An instrument that comes with its error is used.
+// (Not parallel: it sets the global ErrorHandler.)
+func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
+	const counter, histogram = "clerkwebhook.deliveries", "clerkwebhook.delivery.duration"
+	cases := []struct {
+		name   string
+		refuse []string
+		warn   bool
+	}{
+		{name: "counter refused", refuse: []string{counter}},
+		{name: "histogram refused", refuse: []string{histogram}},
+		{name: "both refused", refuse: []string{counter, histogram}},
+		{name: "both with a warning", refuse: []string{counter, histogram}, warn: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			otelErrors := captureOtelErrors(t)
+			refuse := map[string]bool{}
+			for _, name := range tc.refuse {
+				refuse[name] = true
+			}
+			tel := newTelemetryWrapped(t, func(mp metric.MeterProvider) metric.MeterProvider {
+				return refusingProvider{mp, refuse, tc.warn}
+			})
+			errs := otelErrors()
+			require.Len(t, errs, len(tc.refuse))
+			for i, name := range tc.refuse {
+				assert.ErrorIs(t, errs[i], errRefused)
+				assert.Contains(t, errs[i].Error(), name, "the error names the instrument")
+			}
+
+			h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
+			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
+
+			deliveries, durations := tel.collect(t)
+			wantDeliveries := map[series]int64{{"processed", "", "user.created"}: 1}
+			wantDurations := map[series]uint64{{outcome: "processed", eventType: "user.created"}: 1}
+			if refuse[counter] && !tc.warn {
+				wantDeliveries = map[series]int64{}
+			}
+			if refuse[histogram] && !tc.warn {
+				wantDurations = map[series]uint64{}
+			}
+			assert.Equal(t, wantDeliveries, deliveries)
+			assert.Equal(t, wantDurations, durations)
+			assert.Len(t, tel.spans.Ended(), 1, "the span all the same")
+			assert.Len(t, otelErrors(), len(tc.refuse), "reported once, when created")
+		})
+	}
+}
+
 // One observer serves many requests at once, on several Handlers, and
 // counts every delivery once (run with -race).
 func TestConcurrentDeliveries(t *testing.T) {
 	tel := newTelemetry(t)
 	handlers := []*clerkwebhook.Handler{
-		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
-		clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+		newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
+		newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),
 	}
 	const n = 50
 	requests := make([]*http.Request, n)

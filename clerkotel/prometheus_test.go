@@ -25,9 +25,8 @@ func TestPrometheusExposition(t *testing.T) {
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutTargetInfo(),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
 	require.NoError(t, err)
-	observe, err := clerkotel.NewObserver(clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
-	require.NoError(t, err)
-	h := clerkwebhook.NewHandler(verifier(t), clerkwebhook.WithObserver(observe))
+	observe := clerkotel.NewObserver(clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
+	h := newHandler(verifier(t), clerkwebhook.WithObserver(observe))
 	h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
 	h.ServeHTTP(httptest.NewRecorder(), delivery(t, otherSecret, "msg_2", now, clerkwebhook.UserCreated))
 
