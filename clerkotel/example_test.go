@@ -53,8 +53,8 @@ func Example_prometheus() {
 }
 
 // The metrics of two deliveries, Clerk's and a forgery, read back with the
-// SDK's manual reader: a count by outcome, reason and event type, and a
-// duration.
+// SDK's manual reader: a count by outcome, event type and, for the forgery,
+// error type, and a duration.
 func Example() {
 	reader := sdkmetric.NewManualReader()
 	observe := clerkotel.NewObserver(
@@ -104,8 +104,8 @@ func Example() {
 	}
 	// Output:
 	// clerkwebhook.deliveries ({delivery})
-	//   clerkwebhook.event_type="" clerkwebhook.outcome="rejected" clerkwebhook.reason="no_matching_signature": 1
-	//   clerkwebhook.event_type="user.created" clerkwebhook.outcome="processed" clerkwebhook.reason="": 1
+	//   clerkwebhook.event_type="" clerkwebhook.outcome="rejected" error.type="no_matching_signature": 1
+	//   clerkwebhook.event_type="user.created" clerkwebhook.outcome="processed": 1
 	// clerkwebhook.delivery.duration (s)
 	//   processed: 1 measured
 	//   rejected: 1 measured

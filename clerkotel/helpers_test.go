@@ -112,8 +112,9 @@ func newTelemetryWrapped(tb testing.TB, wrap func(metric.MeterProvider) metric.M
 	return t
 }
 
-// series is one set of attribute values of the deliveries counter.
-type series struct{ outcome, reason, eventType string }
+// series is one set of attribute values of the deliveries counter; a
+// success has no errorType.
+type series struct{ outcome, errorType, eventType string }
 
 // collect returns what the SDK aggregated: the deliveries counter by series,
 // and the duration histogram's counts by (outcome, event type).
@@ -152,23 +153,23 @@ func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, duratio
 }
 
 // seriesOf reads a data point's attributes, which must be exactly the
-// instrument's: outcome, reason (the counter only) and event type.
-func seriesOf(tb testing.TB, set attribute.Set, withReason bool) series {
+// instrument's: outcome and event type, and on the counter error.type when
+// the delivery failed (absent, never "", on success).
+func seriesOf(tb testing.TB, set attribute.Set, counter bool) series {
 	tb.Helper()
-	want := 2
-	if withReason {
-		want = 3
-	}
-	require.Equal(tb, want, set.Len(), "attributes %v", set.ToSlice())
 	get := func(k attribute.Key) string {
 		v, ok := set.Value(k)
 		require.True(tb, ok, "no %s in %v", k, set.ToSlice())
 		return v.AsString()
 	}
 	s := series{outcome: get("clerkwebhook.outcome"), eventType: get("clerkwebhook.event_type")}
-	if withReason {
-		s.reason = get("clerkwebhook.reason")
+	want := 2
+	if v, ok := set.Value("error.type"); ok && counter {
+		s.errorType = v.AsString()
+		require.NotEmpty(tb, s.errorType, "error.type is absent on success, not empty")
+		want++
 	}
+	require.Equal(tb, want, set.Len(), "attributes %v", set.ToSlice())
 	return s
 }
 

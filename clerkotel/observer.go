@@ -22,7 +22,6 @@ const (
 	spanName       = "clerkwebhook.delivery"
 
 	outcomeKey   = attribute.Key("clerkwebhook.outcome")
-	reasonKey    = attribute.Key("clerkwebhook.reason")
 	eventTypeKey = attribute.Key("clerkwebhook.event_type")
 	messageIDKey = attribute.Key("clerkwebhook.message_id")
 )
@@ -134,10 +133,13 @@ func (o *observer) observe(r *http.Request, d clerkwebhook.Delivery) {
 	}
 	out, why, typ := outcome(d), reason(d.Err), eventType(d.Type)
 	ctx = o.span(ctx, d, out, why, typ)
-	o.deliveries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(
-		outcomeKey.String(out), reasonKey.String(why), eventTypeKey.String(typ))))
-	o.duration.Record(ctx, d.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(
-		outcomeKey.String(out), eventTypeKey.String(typ))))
+	attrs := []attribute.KeyValue{outcomeKey.String(out), eventTypeKey.String(typ)}
+	o.duration.Record(ctx, d.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if why != "" {
+		// Only on failure, as semconv asks of error.type.
+		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
+	}
+	o.deliveries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attrs...)))
 }
 
 // span records d's span, from d.Received to the answer, and returns ctx
@@ -152,7 +154,7 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, outcomeKey.String(out))
 	if why != "" {
-		attrs = append(attrs, reasonKey.String(why))
+		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
 	}
 	if typ != "" {
 		attrs = append(attrs, eventTypeKey.String(typ))

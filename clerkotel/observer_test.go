@@ -63,7 +63,7 @@ func (b failingBody) Read(p []byte) (int, error) {
 
 // A scripted mix of deliveries through real Handlers, one of each row of
 // the status table and more: the counter holds exactly the counts of each
-// (outcome, reason, event type), the histogram one duration per delivery,
+// (outcome, error type, event type), the histogram one duration per delivery,
 // and each delivery has one span with the attributes and status it should.
 func TestObserverRecordsEachDelivery(t *testing.T) {
 	tel := newTelemetry(t)
@@ -92,9 +92,9 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 		handler http.Handler // h when nil
 		request func(t *testing.T) *http.Request
 		// What the Delivery should record.
-		outcome, reason, eventType string
-		status                     int    // 0: no answer
-		id                         string // the span's message id, "" for none
+		outcome, errorType, eventType string
+		status                        int    // 0: no answer
+		id                            string // the span's message id, "" for none
 	}{
 		{name: "processed", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
@@ -117,76 +117,76 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 
 		{name: "forged", request: func(t *testing.T) *http.Request {
 			return delivery(t, otherSecret, "msg_forged", now, clerkwebhook.UserCreated)
-		}, outcome: "rejected", reason: "no_matching_signature", status: 400, id: "msg_forged"},
+		}, outcome: "rejected", errorType: "no_matching_signature", status: 400, id: "msg_forged"},
 		{name: "forged again", request: func(t *testing.T) *http.Request {
 			return delivery(t, otherSecret, "msg_forged2", now, clerkwebhook.UserCreated)
-		}, outcome: "rejected", reason: "no_matching_signature", status: 400, id: "msg_forged2"},
+		}, outcome: "rejected", errorType: "no_matching_signature", status: 400, id: "msg_forged2"},
 		{name: "no headers", request: func(t *testing.T) *http.Request {
 			return post(user, http.Header{})
-		}, outcome: "rejected", reason: "missing_header", status: 400},
+		}, outcome: "rejected", errorType: "missing_header", status: 400},
 		{name: "malformed timestamp", request: func(t *testing.T) *http.Request {
 			hd := signed(t, testSecret, "msg_ts", now, user)
 			hd.Set("svix-timestamp", "soon")
 			return post(user, hd)
-		}, outcome: "rejected", reason: "invalid_header", status: 400, id: "msg_ts"},
+		}, outcome: "rejected", errorType: "invalid_header", status: 400, id: "msg_ts"},
 		{name: "replayed", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_old", now.Add(-time.Hour), clerkwebhook.UserCreated)
-		}, outcome: "rejected", reason: "timestamp_too_old", status: 400, id: "msg_old"},
+		}, outcome: "rejected", errorType: "timestamp_too_old", status: 400, id: "msg_old"},
 		{name: "from the future", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_new", now.Add(time.Hour), clerkwebhook.UserCreated)
-		}, outcome: "rejected", reason: "timestamp_too_new", status: 400, id: "msg_new"},
+		}, outcome: "rejected", errorType: "timestamp_too_new", status: 400, id: "msg_new"},
 		{name: "signed, not an event", request: func(t *testing.T) *http.Request {
 			body := []byte(`[]`)
 			return post(body, signed(t, testSecret, "msg_array", now, body))
-		}, outcome: "rejected", reason: "invalid_payload", status: 400, id: "msg_array"},
+		}, outcome: "rejected", errorType: "invalid_payload", status: 400, id: "msg_array"},
 		{name: "GET", request: func(t *testing.T) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/webhooks/clerk", nil)
-		}, outcome: "rejected", reason: "method_not_allowed", status: 405},
+		}, outcome: "rejected", errorType: "method_not_allowed", status: 405},
 
 		{name: "forbidden source", request: func(t *testing.T) *http.Request {
 			r := delivery(t, testSecret, "msg_5", now, clerkwebhook.UserCreated)
 			r.RemoteAddr = "203.0.113.9:41000"
 			return r
-		}, outcome: "forbidden", reason: "forbidden_source", status: 403},
+		}, outcome: "forbidden", errorType: "forbidden_source", status: 403},
 		{name: "too large", request: func(t *testing.T) *http.Request {
 			body := bytes.Repeat([]byte(" "), 65<<10)
 			return post(body, signed(t, testSecret, "msg_big", now, body))
-		}, outcome: "too_large", reason: "body_too_large", status: 413, id: "msg_big"},
+		}, outcome: "too_large", errorType: "body_too_large", status: 413, id: "msg_big"},
 
 		{name: "in progress elsewhere", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_busy", now, clerkwebhook.UserCreated)
-		}, outcome: "failed", reason: "in_progress", eventType: "user.created", status: 409, id: "msg_busy"},
+		}, outcome: "failed", errorType: "in_progress", eventType: "user.created", status: 409, id: "msg_busy"},
 		{name: "permanent", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_6", now, clerkwebhook.UserDeleted)
-		}, outcome: "failed", reason: "permanent", eventType: "user.deleted", status: 422, id: "msg_6"},
+		}, outcome: "failed", errorType: "permanent", eventType: "user.deleted", status: 422, id: "msg_6"},
 		{name: "callback error", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_7", now, clerkwebhook.OrganizationCreated)
-		}, outcome: "failed", reason: "callback", eventType: "organization.created", status: 500, id: "msg_7"},
+		}, outcome: "failed", errorType: "callback", eventType: "organization.created", status: 500, id: "msg_7"},
 		{name: "callback panic", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_8", now, clerkwebhook.SessionEnded)
-		}, outcome: "failed", reason: "callback", eventType: "session.ended", status: 500, id: "msg_8"},
+		}, outcome: "failed", errorType: "callback", eventType: "session.ended", status: 500, id: "msg_8"},
 		{name: "no answer", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_9", now, clerkwebhook.EmailCreated)
-		}, outcome: "failed", reason: "callback", eventType: "email.created", id: "msg_9"},
+		}, outcome: "failed", errorType: "callback", eventType: "email.created", id: "msg_9"},
 		{name: "deduplicator down", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_store_down", now, clerkwebhook.UserCreated)
-		}, outcome: "failed", reason: "deduplicator", eventType: "user.created", status: 500, id: "msg_store_down"},
+		}, outcome: "failed", errorType: "deduplicator", eventType: "user.created", status: 500, id: "msg_store_down"},
 		{name: "queue down", handler: queued, request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_10", now, clerkwebhook.UserCreated)
-		}, outcome: "failed", reason: "queue", eventType: "user.created", status: 500, id: "msg_10"},
+		}, outcome: "failed", errorType: "queue", eventType: "user.created", status: 500, id: "msg_10"},
 		{name: "connection lost", request: func(t *testing.T) *http.Request {
 			hd := signed(t, testSecret, "msg_11", now, user)
 			r := post(nil, hd)
 			r.Body = io.NopCloser(failingBody{bytes.NewReader(user[:100])})
 			r.ContentLength = -1
 			return r
-		}, outcome: "failed", reason: "body_incomplete", status: 500, id: "msg_11"},
+		}, outcome: "failed", errorType: "body_incomplete", status: 500, id: "msg_11"},
 	}
 
 	wantCounts := map[series]int64{}
 	wantDurations := map[series]uint64{}
 	for _, step := range steps {
-		wantCounts[series{step.outcome, step.reason, step.eventType}]++
+		wantCounts[series{step.outcome, step.errorType, step.eventType}]++
 		wantDurations[series{outcome: step.outcome, eventType: step.eventType}]++
 		t.Run(step.name, func(t *testing.T) {
 			handler := step.handler
@@ -223,8 +223,8 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 				"clerkwebhook.outcome": attribute.StringValue(step.outcome),
 				"client.address":       attribute.StringValue(d.Source.String()),
 			}
-			if step.reason != "" {
-				want["clerkwebhook.reason"] = attribute.StringValue(step.reason)
+			if step.errorType != "" {
+				want["error.type"] = attribute.StringValue(step.errorType)
 			}
 			if step.eventType != "" {
 				want["clerkwebhook.event_type"] = attribute.StringValue(step.eventType)
@@ -242,7 +242,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 				assert.Empty(t, span.Status().Description)
 			} else {
 				assert.Equal(t, codes.Error, span.Status().Code)
-				assert.Equal(t, step.reason, span.Status().Description, "the reason, never the error's text")
+				assert.Equal(t, step.errorType, span.Status().Description, "the error type, never the error's text")
 			}
 			assert.Empty(t, span.Events(), "no error text in an event either")
 		})

@@ -53,8 +53,8 @@ func TestPrometheusExposition(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		`# TYPE clerkwebhook_deliveries_total counter`,
-		`clerkwebhook_deliveries_total{clerkwebhook_event_type="",clerkwebhook_outcome="rejected",clerkwebhook_reason="no_matching_signature"} 1`,
-		`clerkwebhook_deliveries_total{clerkwebhook_event_type="user.created",clerkwebhook_outcome="processed",clerkwebhook_reason=""} 1`,
+		`clerkwebhook_deliveries_total{clerkwebhook_event_type="user.created",clerkwebhook_outcome="processed"} 1`,
+		`clerkwebhook_deliveries_total{clerkwebhook_event_type="",clerkwebhook_outcome="rejected",error_type="no_matching_signature"} 1`,
 		`# TYPE clerkwebhook_delivery_duration_seconds histogram`,
 		`clerkwebhook_delivery_duration_seconds_bucket{clerkwebhook_event_type="",clerkwebhook_outcome="rejected",le="15"} 1`,
 		`clerkwebhook_delivery_duration_seconds_count{clerkwebhook_event_type="",clerkwebhook_outcome="rejected"} 1`,
