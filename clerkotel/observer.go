@@ -172,7 +172,7 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 		trace.WithSpanKind(kind),
 		trace.WithTimestamp(d.Received),
 		trace.WithAttributes(attrs...))
-	if failed(out) {
+	if spanError(d.Status) {
 		span.SetStatus(codes.Error, why)
 	}
 	span.End(trace.WithTimestamp(d.Received.Add(d.Duration)))

@@ -185,6 +185,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 
 	wantCounts := map[series]int64{}
 	wantDurations := map[series]uint64{}
+	errorSpans := 0
 	for _, step := range steps {
 		wantCounts[series{step.outcome, step.errorType, step.eventType}]++
 		wantDurations[series{outcome: step.outcome, eventType: step.eventType}]++
@@ -237,16 +238,21 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 			}
 			assert.Equal(t, want, spanAttrs(span))
 
-			if step.outcome == "processed" || step.outcome == "duplicate" {
-				assert.Equal(t, codes.Unset, span.Status().Code)
-				assert.Empty(t, span.Status().Description)
-			} else {
+			// As otelhttp's server spans: an error for 5xx or no answer, not
+			// for a 4xx, which the outcome and error.type show.
+			if step.status == 0 || step.status >= 500 {
+				errorSpans++
 				assert.Equal(t, codes.Error, span.Status().Code)
 				assert.Equal(t, step.errorType, span.Status().Description, "the error type, never the error's text")
+			} else {
+				assert.Equal(t, codes.Unset, span.Status().Code)
+				assert.Empty(t, span.Status().Description)
 			}
 			assert.Empty(t, span.Events(), "no error text in an event either")
 		})
 	}
+
+	assert.Equal(t, 6, errorSpans, "the callbacks' 500s, no answer, the deduplicator, the queue, the body")
 
 	deliveries, durations := tel.collect(t)
 	assert.Equal(t, wantCounts, deliveries)

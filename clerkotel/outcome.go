@@ -39,10 +39,13 @@ func outcome(d clerkwebhook.Delivery) string {
 	}
 }
 
-// failed reports whether an outcome means the delivery was not acted on,
-// which marks its span as an error.
-func failed(outcome string) bool {
-	return outcome != outcomeProcessed && outcome != outcomeDuplicate
+// spanError reports whether a delivery's span has the status Error: as for
+// otelhttp's server spans, when the Handler answered 5xx, or gave no answer
+// (a status under 100 is none). A 4xx is the client's doing, or a delivery
+// to retry later (409) or that the app gave up (422): not a fault of the
+// server, and visible all the same through the outcome and error.type.
+func spanError(status int) bool {
+	return status < 100 || status >= 500
 }
 
 // reasonOther is the reason of an error that wraps none of the package's
