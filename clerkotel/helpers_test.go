@@ -117,12 +117,13 @@ func newTelemetryWrapped(tb testing.TB, wrap func(metric.MeterProvider) metric.M
 type series struct{ outcome, errorType, eventType string }
 
 // collect returns what the SDK aggregated: the deliveries counter by series,
-// and the duration histogram's counts by (outcome, event type).
-func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, durations map[series]uint64) {
+// the duration histogram's counts by (outcome, event type), and the
+// deduplicator failures counter by failure.
+func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, durations map[series]uint64, dedupFailures map[string]int64) {
 	tb.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(tb, t.reader.Collect(context.Background(), &rm))
-	deliveries, durations = map[series]int64{}, map[series]uint64{}
+	deliveries, durations, dedupFailures = map[series]int64{}, map[series]uint64{}, map[string]int64{}
 	for _, sm := range rm.ScopeMetrics {
 		require.Equal(tb, clerkotel.ScopeName, sm.Scope.Name)
 		require.Equal(tb, clerkotel.Version, sm.Scope.Version)
@@ -144,12 +145,23 @@ func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, duratio
 					require.Equal(tb, []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30}, dp.Bounds)
 					durations[seriesOf(tb, dp.Attributes, false)] += dp.Count
 				}
+			case "clerkwebhook.deduplicator.failures":
+				require.Equal(tb, "{failure}", m.Unit)
+				sum, ok := m.Data.(metricdata.Sum[int64])
+				require.True(tb, ok, "%s is a %T", m.Name, m.Data)
+				require.True(tb, sum.IsMonotonic, "a counter")
+				for _, dp := range sum.DataPoints {
+					require.Equal(tb, 1, dp.Attributes.Len(), "attributes %v", dp.Attributes.ToSlice())
+					v, ok := dp.Attributes.Value("clerkwebhook.deduplicator.failure")
+					require.True(tb, ok, "attributes %v", dp.Attributes.ToSlice())
+					dedupFailures[v.AsString()] += dp.Value
+				}
 			default:
 				tb.Fatalf("unexpected metric %q", m.Name)
 			}
 		}
 	}
-	return deliveries, durations
+	return deliveries, durations, dedupFailures
 }
 
 // seriesOf reads a data point's attributes, which must be exactly the

@@ -17,13 +17,15 @@ import (
 
 // Instrument, span and attribute names (see the package documentation).
 const (
-	deliveriesName = "clerkwebhook.deliveries"
-	durationName   = "clerkwebhook.delivery.duration"
-	spanName       = "clerkwebhook.delivery"
+	deliveriesName    = "clerkwebhook.deliveries"
+	durationName      = "clerkwebhook.delivery.duration"
+	dedupFailuresName = "clerkwebhook.deduplicator.failures"
+	spanName          = "clerkwebhook.delivery"
 
-	outcomeKey   = attribute.Key("clerkwebhook.outcome")
-	eventTypeKey = attribute.Key("clerkwebhook.event_type")
-	messageIDKey = attribute.Key("clerkwebhook.message_id")
+	outcomeKey      = attribute.Key("clerkwebhook.outcome")
+	eventTypeKey    = attribute.Key("clerkwebhook.event_type")
+	messageIDKey    = attribute.Key("clerkwebhook.message_id")
+	dedupFailureKey = attribute.Key("clerkwebhook.deduplicator.failure")
 )
 
 // durationBuckets are the duration histogram's bucket boundaries, in
@@ -98,11 +100,20 @@ func NewObserver(opts ...Option) func(*http.Request, clerkwebhook.Delivery) {
 	if duration == nil {
 		duration = noop.Float64Histogram{}
 	}
+	dedupFailures, err := meter.Int64Counter(dedupFailuresName,
+		metric.WithDescription("Deduplicator calls that failed after a clerkwebhook.Handler's answer was decided: "+
+			"a Complete after a processed delivery, a Release after a failed one."),
+		metric.WithUnit("{failure}"))
+	handle(err, dedupFailuresName)
+	if dedupFailures == nil {
+		dedupFailures = noop.Int64Counter{}
+	}
 	o := &observer{
 		tracer: c.tracerProvider.Tracer(ScopeName,
 			trace.WithInstrumentationVersion(Version), trace.WithSchemaURL(semconv.SchemaURL)),
-		deliveries: deliveries,
-		duration:   duration,
+		deliveries:    deliveries,
+		duration:      duration,
+		dedupFailures: dedupFailures,
 	}
 	return o.observe
 }
@@ -119,9 +130,10 @@ func handle(err error, name string) {
 }
 
 type observer struct {
-	tracer     trace.Tracer
-	deliveries metric.Int64Counter
-	duration   metric.Float64Histogram
+	tracer        trace.Tracer
+	deliveries    metric.Int64Counter
+	duration      metric.Float64Histogram
+	dedupFailures metric.Int64Counter
 }
 
 // observe records d: the span first, so that the measurements are made in
@@ -140,6 +152,9 @@ func (o *observer) observe(r *http.Request, d clerkwebhook.Delivery) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
 	}
 	o.deliveries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if f := dedupFailure(d); f != "" {
+		o.dedupFailures.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(dedupFailureKey.String(f))))
+	}
 }
 
 // span records d's span, from d.Received to the answer, and returns ctx
@@ -151,7 +166,7 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 	if trace.SpanContextFromContext(ctx).IsValid() {
 		kind = trace.SpanKindInternal
 	}
-	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs := make([]attribute.KeyValue, 0, 7)
 	attrs = append(attrs, outcomeKey.String(out))
 	if why != "" {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
@@ -167,6 +182,9 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 	}
 	if d.Source.IsValid() {
 		attrs = append(attrs, semconv.ClientAddress(d.Source.String()))
+	}
+	if f := dedupFailure(d); f != "" {
+		attrs = append(attrs, dedupFailureKey.String(f))
 	}
 	ctx, span := o.tracer.Start(ctx, spanName,
 		trace.WithSpanKind(kind),

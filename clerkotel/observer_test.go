@@ -29,18 +29,32 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// storeDown is a Deduplicator whose store fails for one message id and
-// works for the others.
-type storeDown struct {
-	clerkwebhook.Deduplicator
-	id string
-}
+// storeDown is a Deduplicator whose store fails one call for the message
+// ids that name it (msg_claim_down, msg_complete_down, msg_release_down and
+// those that start so), and works for the others.
+type storeDown struct{ clerkwebhook.Deduplicator }
+
+var errStoreDown = errors.New("connection refused")
 
 func (s storeDown) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, error) {
-	if id == s.id {
-		return 0, errors.New("connection refused")
+	if strings.HasPrefix(id, "msg_claim_down") {
+		return 0, errStoreDown
 	}
 	return s.Deduplicator.Claim(ctx, id)
+}
+
+func (s storeDown) Complete(ctx context.Context, id string) error {
+	if strings.HasPrefix(id, "msg_complete_down") {
+		return errStoreDown
+	}
+	return s.Deduplicator.Complete(ctx, id)
+}
+
+func (s storeDown) Release(ctx context.Context, id string) error {
+	if strings.HasPrefix(id, "msg_release_down") {
+		return errStoreDown
+	}
+	return s.Deduplicator.Release(ctx, id)
 }
 
 // queueDown is a Queue that cannot store anything.
@@ -71,7 +85,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 	errBad := errors.New("bad data")
 	h := newHandler(verifier(t, clerkwebhook.WithMaxBodyBytes(64<<10)),
 		clerkwebhook.WithObserver(tel.observe),
-		clerkwebhook.WithDeduplicator(storeDown{dedup, "msg_store_down"}),
+		clerkwebhook.WithDeduplicator(storeDown{dedup}),
 		clerkwebhook.WithAllowedSources(netip.MustParsePrefix("192.0.2.0/24")))
 	ok := func(context.Context, clerkwebhook.Event) error { return nil }
 	h.On(clerkwebhook.UserCreated, ok)
@@ -95,6 +109,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 		outcome, errorType, eventType string
 		status                        int    // 0: no answer
 		id                            string // the span's message id, "" for none
+		dedupFailure                  string // the Deduplicator call that failed after the answer
 	}{
 		{name: "processed", request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
@@ -169,8 +184,17 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 			return delivery(t, testSecret, "msg_9", now, clerkwebhook.EmailCreated)
 		}, outcome: "failed", errorType: "callback", eventType: "email.created", id: "msg_9"},
 		{name: "deduplicator down", request: func(t *testing.T) *http.Request {
-			return delivery(t, testSecret, "msg_store_down", now, clerkwebhook.UserCreated)
-		}, outcome: "failed", errorType: "deduplicator", eventType: "user.created", status: 500, id: "msg_store_down"},
+			return delivery(t, testSecret, "msg_claim_down", now, clerkwebhook.UserCreated)
+		}, outcome: "failed", errorType: "deduplicator", eventType: "user.created", status: 500, id: "msg_claim_down"},
+		{name: "processed, its Complete failed", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_complete_down", now, clerkwebhook.UserCreated)
+		}, outcome: "processed", eventType: "user.created", status: 200, id: "msg_complete_down", dedupFailure: "complete"},
+		{name: "callback error, its Release failed", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_release_down", now, clerkwebhook.OrganizationCreated)
+		}, outcome: "failed", errorType: "callback", eventType: "organization.created", status: 500, id: "msg_release_down", dedupFailure: "release"},
+		{name: "no answer, its Release failed", request: func(t *testing.T) *http.Request {
+			return delivery(t, testSecret, "msg_release_down_2", now, clerkwebhook.EmailCreated)
+		}, outcome: "failed", errorType: "callback", eventType: "email.created", id: "msg_release_down_2", dedupFailure: "release"},
 		{name: "queue down", handler: queued, request: func(t *testing.T) *http.Request {
 			return delivery(t, testSecret, "msg_10", now, clerkwebhook.UserCreated)
 		}, outcome: "failed", errorType: "queue", eventType: "user.created", status: 500, id: "msg_10"},
@@ -185,8 +209,12 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 
 	wantCounts := map[series]int64{}
 	wantDurations := map[series]uint64{}
+	wantDedupFailures := map[string]int64{}
 	errorSpans := 0
 	for _, step := range steps {
+		if step.dedupFailure != "" {
+			wantDedupFailures[step.dedupFailure]++
+		}
 		wantCounts[series{step.outcome, step.errorType, step.eventType}]++
 		wantDurations[series{outcome: step.outcome, eventType: step.eventType}]++
 		t.Run(step.name, func(t *testing.T) {
@@ -236,6 +264,9 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 			if step.status != 0 {
 				want["http.response.status_code"] = attribute.IntValue(step.status)
 			}
+			if step.dedupFailure != "" {
+				want["clerkwebhook.deduplicator.failure"] = attribute.StringValue(step.dedupFailure)
+			}
 			assert.Equal(t, want, spanAttrs(span))
 
 			// As otelhttp's server spans: an error for 5xx or no answer, not
@@ -252,16 +283,21 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 		})
 	}
 
-	assert.Equal(t, 6, errorSpans, "the callbacks' 500s, no answer, the deduplicator, the queue, the body")
+	assert.Equal(t, 8, errorSpans, "the callbacks' 500s, no answer, the deduplicator, the queue, the body")
 
-	deliveries, durations := tel.collect(t)
+	deliveries, durations, dedupFailures := tel.collect(t)
 	assert.Equal(t, wantCounts, deliveries)
 	assert.Equal(t, wantDurations, durations)
+	assert.Equal(t, map[string]int64{"complete": 1, "release": 2}, dedupFailures)
+	assert.Equal(t, wantDedupFailures, dedupFailures)
 	// Spelled out for the rows that occur more than once.
-	assert.Equal(t, int64(2), deliveries[series{"processed", "", "user.created"}])
+	// A failed Complete or Release leaves the delivery's own series as it was.
+	assert.Equal(t, int64(3), deliveries[series{"processed", "", "user.created"}], "two, and the one whose Complete failed")
 	assert.Equal(t, int64(2), deliveries[series{"duplicate", "", "user.created"}])
 	assert.Equal(t, int64(2), deliveries[series{"rejected", "no_matching_signature", ""}])
-	assert.Equal(t, int64(2), deliveries[series{"failed", "callback", "session.ended"}]+deliveries[series{"failed", "callback", "organization.created"}])
+	assert.Equal(t, int64(3), deliveries[series{"failed", "callback", "session.ended"}]+deliveries[series{"failed", "callback", "organization.created"}],
+		"a panic, an error, and an error whose Release failed")
+	assert.Equal(t, int64(2), deliveries[series{"failed", "callback", "email.created"}], "no answer, twice")
 	var total uint64
 	for _, n := range durations {
 		total += n
@@ -329,7 +365,7 @@ func TestAttributeValuesAreBounded(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), post(body, signed(t, otherSecret, id, now, body)))
 	}
 
-	deliveries, durations := tel.collect(t)
+	deliveries, durations, _ := tel.collect(t)
 	assert.Equal(t, map[series]int64{
 		{"processed", "", "unknown"}:              n,
 		{"rejected", "no_matching_signature", ""}: n,
@@ -406,7 +442,7 @@ func TestGlobalProviders(t *testing.T) {
 			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
 
 			tel := &telemetry{reader: reader}
-			deliveries, _ := tel.collect(t)
+			deliveries, _, _ := tel.collect(t)
 			assert.Equal(t, map[series]int64{{"processed", "", "user.created"}: 1}, deliveries)
 			require.Len(t, spans.Ended(), 1)
 			assert.Equal(t, "clerkwebhook.delivery", spans.Ended()[0].Name())
@@ -485,6 +521,7 @@ func captureOtelErrors(t *testing.T) func() []error {
 // (Not parallel: it sets the global ErrorHandler.)
 func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
 	const counter, histogram = "clerkwebhook.deliveries", "clerkwebhook.delivery.duration"
+	all := []string{counter, histogram, "clerkwebhook.deduplicator.failures"}
 	cases := []struct {
 		name   string
 		refuse []string
@@ -492,8 +529,8 @@ func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
 	}{
 		{name: "counter refused", refuse: []string{counter}},
 		{name: "histogram refused", refuse: []string{histogram}},
-		{name: "both refused", refuse: []string{counter, histogram}},
-		{name: "both with a warning", refuse: []string{counter, histogram}, warn: true},
+		{name: "all refused", refuse: all},
+		{name: "all with a warning", refuse: all, warn: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -515,7 +552,7 @@ func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
 			h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
 
-			deliveries, durations := tel.collect(t)
+			deliveries, durations, _ := tel.collect(t)
 			wantDeliveries := map[series]int64{{"processed", "", "user.created"}: 1}
 			wantDurations := map[series]uint64{{outcome: "processed", eventType: "user.created"}: 1}
 			if refuse[counter] && !tc.warn {
@@ -558,7 +595,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	deliveries, _ := tel.collect(t)
+	deliveries, _, _ := tel.collect(t)
 	assert.Equal(t, map[series]int64{
 		{"processed", "", "user.created"}:         n - n/5,
 		{"rejected", "no_matching_signature", ""}: n / 5,

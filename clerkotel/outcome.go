@@ -48,6 +48,28 @@ func spanError(status int) bool {
 	return status < 100 || status >= 500
 }
 
+// The values of the clerkwebhook.deduplicator.failure attribute.
+const (
+	dedupFailureComplete = "complete"
+	dedupFailureRelease  = "release"
+)
+
+// dedupFailure names the Deduplicator call behind d.DedupErr, or returns ""
+// when there is none. As Delivery.DedupErr says, it is a Complete when the
+// delivery was answered 2xx (the callback succeeded), and a Release
+// otherwise (the callback failed, or ended the request without an answer).
+// The error's text is not read.
+func dedupFailure(d clerkwebhook.Delivery) string {
+	switch {
+	case d.DedupErr == nil:
+		return ""
+	case d.Status >= 200 && d.Status <= 299:
+		return dedupFailureComplete
+	default:
+		return dedupFailureRelease
+	}
+}
+
 // reasonOther is the reason of an error that wraps none of the package's
 // sentinels, which the Handler never reports; it keeps the attribute's
 // values a closed set all the same.

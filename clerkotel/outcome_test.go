@@ -167,6 +167,27 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
+// The Deduplicator call behind a DedupErr follows from the answer, as
+// Delivery.DedupErr documents: a Complete after a 2xx, a Release otherwise.
+func TestDedupFailure(t *testing.T) {
+	errStore := fmt.Errorf("%w: connection refused", clerkwebhook.ErrDeduplicator)
+	cases := []struct {
+		d    clerkwebhook.Delivery
+		want string
+	}{
+		{clerkwebhook.Delivery{Status: 200}, ""},
+		{clerkwebhook.Delivery{Status: 500, Err: clerkwebhook.ErrCallback}, ""},
+		{clerkwebhook.Delivery{Status: 200, DedupErr: errStore}, "complete"},
+		{clerkwebhook.Delivery{Status: 204, DedupErr: errStore}, "complete"},
+		{clerkwebhook.Delivery{Status: 500, Err: clerkwebhook.ErrCallback, DedupErr: errStore}, "release"},
+		{clerkwebhook.Delivery{Status: 422, Err: clerkwebhook.ErrPermanent, DedupErr: errStore}, "release"},
+		{clerkwebhook.Delivery{Status: 0, Err: clerkwebhook.ErrCallback, DedupErr: errStore}, "release"}, // no answer
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, dedupFailure(tc.d), "status %d, DedupErr %v", tc.d.Status, tc.d.DedupErr)
+	}
+}
+
 func TestEventType(t *testing.T) {
 	assert.Equal(t, "", eventType(""), "not verified")
 	assert.Equal(t, "unknown", eventType("user.exploded"))
