@@ -520,8 +520,8 @@ func captureOtelErrors(t *testing.T) func() []error {
 // observing never panics. An instrument that comes with its error is used.
 // (Not parallel: it sets the global ErrorHandler.)
 func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
-	const counter, histogram = "clerkwebhook.deliveries", "clerkwebhook.delivery.duration"
-	all := []string{counter, histogram, "clerkwebhook.deduplicator.failures"}
+	const counter, histogram, dedup = "clerkwebhook.deliveries", "clerkwebhook.delivery.duration", "clerkwebhook.deduplicator.failures"
+	all := []string{counter, histogram, dedup}
 	cases := []struct {
 		name   string
 		refuse []string
@@ -549,20 +549,28 @@ func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
 				assert.Contains(t, errs[i].Error(), name, "the error names the instrument")
 			}
 
-			h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
-			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated))
+			// A delivery that every instrument records.
+			h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe),
+				clerkwebhook.WithDeduplicator(storeDown{clerkwebhook.NewMemoryDeduplicator()}))
+			h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error { return nil })
+			h.ServeHTTP(httptest.NewRecorder(), delivery(t, testSecret, "msg_complete_down", now, clerkwebhook.UserCreated))
 
-			deliveries, durations, _ := tel.collect(t)
+			deliveries, durations, dedupFailures := tel.collect(t)
 			wantDeliveries := map[series]int64{{"processed", "", "user.created"}: 1}
 			wantDurations := map[series]uint64{{outcome: "processed", eventType: "user.created"}: 1}
+			wantDedupFailures := map[string]int64{"complete": 1}
 			if refuse[counter] && !tc.warn {
 				wantDeliveries = map[series]int64{}
 			}
 			if refuse[histogram] && !tc.warn {
 				wantDurations = map[series]uint64{}
 			}
+			if refuse[dedup] && !tc.warn {
+				wantDedupFailures = map[string]int64{}
+			}
 			assert.Equal(t, wantDeliveries, deliveries)
 			assert.Equal(t, wantDurations, durations)
+			assert.Equal(t, wantDedupFailures, dedupFailures)
 			assert.Len(t, tel.spans.Ended(), 1, "the span all the same")
 			assert.Len(t, otelErrors(), len(tc.refuse), "reported once, when created")
 		})
