@@ -7,50 +7,16 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/otlptranslator"
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkotel"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
-
-// A service exposing its webhook metrics to Prometheus on /metrics, with
-// the OpenTelemetry Prometheus exporter. (It serves, so it is compiled,
-// not run.)
-func Example_prometheus() {
-	// The exporter registers with prometheus.DefaultRegisterer, which
-	// promhttp.Handler serves. The strategy spells the names the same way
-	// whatever the scraper negotiates: clerkwebhook_deliveries_total and
-	// clerkwebhook_delivery_duration_seconds.
-	exporter, err := otelprom.New(otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
-	if err != nil {
-		log.Fatal(err)
-	}
-	observe := clerkotel.NewObserver(
-		clerkotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))))
-
-	v, err := clerkwebhook.NewVerifier(os.Getenv(clerkwebhook.EnvSigningSecret))
-	if err != nil {
-		log.Fatal(err)
-	}
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithObserver(observe))
-	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
-		return nil // create the user
-	})
-
-	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/clerk", h)
-	mux.Handle("GET /metrics", promhttp.Handler())
-	log.Fatal(http.ListenAndServe(":8080", mux))
-}
 
 // The metrics of two deliveries, Clerk's and a forgery, read back with the
 // SDK's manual reader: a count by outcome, event type and, for the forgery,

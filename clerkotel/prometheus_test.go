@@ -18,7 +18,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
-// What a Prometheus scrape shows, through the exporter as Example_prometheus
+// What a Prometheus scrape shows, through the exporter as Example_recipe
 // sets it up: the names and labels the package documentation gives.
 func TestPrometheusExposition(t *testing.T) {
 	reg := prometheus.NewRegistry()
