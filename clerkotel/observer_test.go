@@ -80,6 +80,7 @@ func (b failingBody) Read(p []byte) (int, error) {
 // (outcome, error type, event type), the histogram one duration per delivery,
 // and each delivery has one span with the attributes and status it should.
 func TestObserverRecordsEachDelivery(t *testing.T) {
+	t.Parallel()
 	tel := newTelemetry(t)
 	dedup := clerkwebhook.NewMemoryDeduplicator()
 	errBad := errors.New("bad data")
@@ -308,6 +309,7 @@ func TestObserverRecordsEachDelivery(t *testing.T) {
 // In the request's own span (otelhttp's, say) the delivery's span is its
 // child, of kind internal, so that a trace has one server span per request.
 func TestSpanIsAChildOfTheRequestSpan(t *testing.T) {
+	t.Parallel()
 	tel := newTelemetry(t)
 	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	ctx, parent := tel.tracer.Tracer("test").Start(context.Background(), "POST /webhooks/clerk", trace.WithSpanKind(trace.SpanKindServer))
@@ -327,6 +329,7 @@ func TestSpanIsAChildOfTheRequestSpan(t *testing.T) {
 // Trace headers a client sends are not followed: the span starts a trace
 // of its own.
 func TestSpanIgnoresTraceHeaders(t *testing.T) {
+	t.Parallel()
 	tel := newTelemetry(t)
 	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	r := delivery(t, testSecret, "msg_1", now, clerkwebhook.UserCreated)
@@ -343,6 +346,7 @@ func TestSpanIgnoresTraceHeaders(t *testing.T) {
 // attribute values stay in their documented sets, and a message id on a
 // span is at most 64 bytes of printable ASCII.
 func TestAttributeValuesAreBounded(t *testing.T) {
+	t.Parallel()
 	tel := newTelemetry(t)
 	h := newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe))
 	h.OnOther(func(context.Context, clerkwebhook.Event) error { return nil })
@@ -404,7 +408,8 @@ var globalsSet bool
 // Without options, the observer uses the global providers: those set
 // before NewObserver, and those set for the first time after it (the
 // global ones forward to the first providers set). So does it with nil
-// providers, as otelhttp does, rather than panicking.
+// providers, as otelhttp does, rather than panicking. (Not parallel: it
+// sets the global providers.)
 func TestGlobalProviders(t *testing.T) {
 	setGlobals := func() (*sdkmetric.ManualReader, *tracetest.SpanRecorder) {
 		reader, spans := sdkmetric.NewManualReader(), tracetest.NewSpanRecorder()
@@ -580,6 +585,7 @@ func TestInstrumentErrorsGoToOtelHandle(t *testing.T) {
 // One observer serves many requests at once, on several Handlers, and
 // counts every delivery once (run with -race).
 func TestConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
 	tel := newTelemetry(t)
 	handlers := []*clerkwebhook.Handler{
 		newHandler(verifier(t), clerkwebhook.WithObserver(tel.observe)),

@@ -81,6 +81,7 @@ var leaving = map[string]bool{
 // by the rule in its comment, and nothing else: a sentinel added to the
 // root package fails this test until it has its reason.
 func TestReasonsCoverEverySentinel(t *testing.T) {
+	t.Parallel()
 	sentinels := rootSentinels(t)
 	for ident := range leaving {
 		delete(sentinels, ident)
@@ -103,6 +104,7 @@ func TestReasonsCoverEverySentinel(t *testing.T) {
 }
 
 func TestReason(t *testing.T) {
+	t.Parallel()
 	errBad := errors.New("bad data")
 	callback := func(err error) error {
 		return &clerkwebhook.CallbackError{Type: clerkwebhook.UserCreated, MessageID: "msg_1", Err: err}
@@ -126,6 +128,7 @@ func TestReason(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tc.want, reason(tc.err))
 		})
 	}
@@ -138,6 +141,7 @@ func TestReason(t *testing.T) {
 // status table, and every other status is a failure. The span is an error
 // for a 5xx or no answer, as otelhttp's server spans are, never for a 4xx.
 func TestOutcome(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		status    int
 		duplicate bool
@@ -170,6 +174,7 @@ func TestOutcome(t *testing.T) {
 // The Deduplicator call behind a DedupErr follows from the answer, as
 // Delivery.DedupErr documents: a Complete after a 2xx, a Release otherwise.
 func TestDedupFailure(t *testing.T) {
+	t.Parallel()
 	errStore := fmt.Errorf("%w: connection refused", clerkwebhook.ErrDeduplicator)
 	cases := []struct {
 		d    clerkwebhook.Delivery
@@ -189,6 +194,7 @@ func TestDedupFailure(t *testing.T) {
 }
 
 func TestEventType(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "", eventType(""), "not verified")
 	assert.Equal(t, "unknown", eventType("user.exploded"))
 	assert.Equal(t, "unknown", eventType("User.Created"), "types are case-sensitive")
@@ -198,6 +204,7 @@ func TestEventType(t *testing.T) {
 }
 
 func TestMessageID(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"msg_2abcDEF3ghi4JKL5mno6PQR7stu":        "msg_2abcDEF3ghi4JKL5mno6PQR7stu",
 		"":                                       "",
@@ -218,6 +225,7 @@ func TestMessageID(t *testing.T) {
 // The package imports the OpenTelemetry API, never the SDK or an exporter,
 // which are the application's choice; its tests and examples may.
 func TestImportsOnlyTheAPI(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
 	allowed := regexp.MustCompile(`^(github\.com/seed77920f6a/clerkwebhook|go\.opentelemetry\.io/otel(/attribute|/codes|/metric|/metric/noop|/trace|/semconv/v[0-9.]+)?|[a-z]+(/[a-z]+)*)$`)
@@ -239,6 +247,7 @@ func TestImportsOnlyTheAPI(t *testing.T) {
 // The scope is named by the import path, and its version is a release
 // number as OpenTelemetry records it: no "v", no suffix.
 func TestScope(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "github.com/seed77920f6a/clerkwebhook/clerkotel", ScopeName)
 	assert.Regexp(t, `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`, Version)
 }

@@ -21,6 +21,7 @@ import (
 // What a Prometheus scrape shows, through the exporter as Example_recipe
 // sets it up: the names and labels the package documentation gives.
 func TestPrometheusExposition(t *testing.T) {
+	t.Parallel()
 	reg := prometheus.NewRegistry()
 	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutTargetInfo(),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
