@@ -78,11 +78,13 @@ const reasonOther = "other"
 // reasons names every sentinel the root package exports, for the error.type
 // attribute: the name is the variable's, without "Err", in snake case (a
 // test checks the list against the root package's source). The first
-// sentinel that Err wraps gives the reason, so the order matters only where an error wraps more than one: a
-// *CallbackError wraps ErrCallback and whatever the callback returned,
-// which may be Permanent's ErrPermanent or another sentinel (an accessor's
-// ErrInvalidPayload). The first six are in the order of the Handler's own
-// status mapping, so that the reason always agrees with the status.
+// sentinel that Err wraps gives the reason, so the order matters only where
+// an error wraps more than one: a *CallbackError wraps ErrCallback and
+// whatever the callback returned, which may be Permanent's ErrPermanent or
+// another sentinel (an accessor's ErrInvalidPayload). The first six are in
+// the order of the Handler's own status mapping, so that the reason always
+// agrees with the status. ErrInvalidOption, which the root package is
+// removing, has none: no Delivery carries it.
 var reasons = []struct {
 	err  error
 	name string
@@ -115,8 +117,8 @@ var reasons = []struct {
 
 // reason returns the short name of the sentinel err wraps, the value of
 // error.type: "" for nil (no error.type at all), and "other" for an error
-// that wraps none. It never looks at err's text, which
-// can hold what the client sent.
+// that wraps none. It never looks at err's text, which can hold what the
+// client sent.
 func reason(err error) string {
 	if err == nil {
 		return ""

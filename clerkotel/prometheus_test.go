@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -41,10 +42,15 @@ func TestPrometheusExposition(t *testing.T) {
 	// semantic conventions' version, and this module's version.
 	const scope = `,otel_scope_name="github.com/seed77920f6a/clerkwebhook/clerkotel",` +
 		`otel_scope_schema_url="https://opentelemetry.io/schemas/1.43.0",otel_scope_version="0.1.0"`
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
 	var got []string
 	for _, line := range strings.Split(string(body), "\n") {
 		if strings.HasPrefix(line, "clerkwebhook_") {
 			assert.Contains(t, line, scope)
+		}
+		if strings.HasPrefix(line, "clerkwebhook_deliveries_total") {
+			assert.Contains(t, string(doc), "\n//\t"+line+"\n", "the package documentation shows the exposition as it is")
 		}
 		if strings.HasPrefix(line, "# TYPE") || strings.HasPrefix(line, "clerkwebhook_deliveries_total") ||
 			strings.HasPrefix(line, "clerkwebhook_delivery_duration_seconds_count") ||
