@@ -43,17 +43,23 @@ var snippetImports = map[string]string{
 // outside it, as in CI's run of the core module under Go 1.22, the
 // snippets that use them are left to the workspace run.
 var adapterImports = map[string]string{
-	"pgstore.":      "github.com/seed77920f6a/clerkwebhook/pgstore",
-	"pgxpool.":      "github.com/jackc/pgx/v5/pgxpool",
-	"pgx.":          "github.com/jackc/pgx/v5",
-	"redisstore.":   "github.com/seed77920f6a/clerkwebhook/redisstore",
-	"redis.":        "github.com/redis/go-redis/v9",
-	"clerkotel.":    "github.com/seed77920f6a/clerkwebhook/clerkotel",
-	"clerkriver.":   "github.com/seed77920f6a/clerkwebhook/clerkriver",
-	"river.":        "github.com/riverqueue/river",
-	"riverpgxv5.":   "github.com/riverqueue/river/riverdriver/riverpgxv5",
-	"riversqlite.":  "github.com/riverqueue/river/riverdriver/riversqlite",
-	"rivermigrate.": "github.com/riverqueue/river/rivermigrate",
+	"pgstore.":        "github.com/seed77920f6a/clerkwebhook/pgstore",
+	"pgxpool.":        "github.com/jackc/pgx/v5/pgxpool",
+	"pgx.":            "github.com/jackc/pgx/v5",
+	"redisstore.":     "github.com/seed77920f6a/clerkwebhook/redisstore",
+	"redis.":          "github.com/redis/go-redis/v9",
+	"clerkotel.":      "github.com/seed77920f6a/clerkwebhook/clerkotel",
+	"clerkriver.":     "github.com/seed77920f6a/clerkwebhook/clerkriver",
+	"river.":          "github.com/riverqueue/river",
+	"riverpgxv5.":     "github.com/riverqueue/river/riverdriver/riverpgxv5",
+	"riversqlite.":    "github.com/riverqueue/river/riverdriver/riversqlite",
+	"rivermigrate.":   "github.com/riverqueue/river/rivermigrate",
+	"prometheus.":     "github.com/prometheus/client_golang/prometheus",
+	"promhttp.":       "github.com/prometheus/client_golang/prometheus/promhttp",
+	"otlptranslator.": "github.com/prometheus/otlptranslator",
+	"otelprom.":       "otelprom go.opentelemetry.io/otel/exporters/prometheus", // an alias, then the path
+	"sdkmetric.":      "sdkmetric go.opentelemetry.io/otel/sdk/metric",
+	"sdktrace.":       "sdktrace go.opentelemetry.io/otel/sdk/trace",
 }
 
 // A snippet is one fenced go block of a Markdown file.
@@ -128,15 +134,40 @@ func TestDocSnippetsCompile(t *testing.T) {
 	args := []string{"vet"}
 	pkgs := map[string]string{} // Markdown file -> package directory
 	compiled := 0
+	adapters := make([][]string, len(snippets)) // the adapter packages each snippet uses
 	for i, s := range snippets {
-		var adapters []string
 		for prefix, path := range adapterImports {
 			// The package name as a word: "river." is not "clerkriver.".
 			if regexp.MustCompile(`\b` + regexp.QuoteMeta(prefix)).MatchString(s.code) {
-				adapters = append(adapters, path)
+				adapters[i] = append(adapters[i], path)
 			}
 		}
-		if len(adapters) > 0 && !workspace {
+	}
+	skipped := make([]bool, len(snippets))
+	if !workspace {
+		// A snippet that uses an adapter is left out, and so is one that
+		// calls a function such a snippet of the same page defines.
+		for i := range snippets {
+			skipped[i] = len(adapters[i]) > 0
+		}
+		for changed := true; changed; {
+			changed = false
+			for i, s := range snippets {
+				for j, def := range snippets {
+					if !skipped[j] || skipped[i] || def.file != s.file {
+						continue
+					}
+					for _, m := range regexp.MustCompile(`(?m)^func (\w+)`).FindAllStringSubmatch(def.code, -1) {
+						if regexp.MustCompile(`\b` + m[1] + `\(`).MatchString(s.code) {
+							skipped[i], changed = true, true
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, s := range snippets {
+		if skipped[i] {
 			t.Logf("%s:%d: uses an adapter module; compiled in the workspace run", s.file, s.line)
 			continue
 		}
@@ -157,8 +188,12 @@ func TestDocSnippetsCompile(t *testing.T) {
 		for path := range snippetImports {
 			fmt.Fprintf(&b, "\t%q\n", path)
 		}
-		for _, path := range adapters {
-			fmt.Fprintf(&b, "\t%q\n", path)
+		for _, path := range adapters[i] {
+			if name, p, aliased := strings.Cut(path, " "); aliased {
+				fmt.Fprintf(&b, "\t%s %q\n", name, p)
+			} else {
+				fmt.Fprintf(&b, "\t%q\n", path)
+			}
 		}
 		b.WriteString(")\n\n")
 		for _, use := range snippetImports {

@@ -102,7 +102,7 @@
 // A callback's error is "permanent" when it wraps ErrPermanent and
 // "callback" otherwise, whatever else it wraps. The other sentinels have
 // their names too (missing_secret, invalid_secret, wrong_event_type,
-// lease_expired), and an error that wraps none is "other"; the Handler
+// lease_expired, no_claim_token), and an error that wraps none is "other"; the Handler
 // reports none of these. The value never comes from an error's text, which
 // can hold what the client sent.
 //

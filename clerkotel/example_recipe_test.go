@@ -11,7 +11,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,62 +22,41 @@ import (
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkotel"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/doctest"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// The recipe: a service that records its webhook deliveries with the
-// OpenTelemetry SDK, its metrics through the Prometheus exporter on
-// /metrics and its spans through a span exporter. Here the span exporter is
-// stdouttrace, writing to a buffer so that the example can show the spans;
-// in production it is an OTLP exporter (otlptracegrpc or otlptracehttp),
-// set up the same way. The example runs a delivery of Clerk's and a forgery
-// through a real server, then prints what a scrape of /metrics shows and
-// the spans the exporter wrote.
+// The recipe (observedService, in docs/recipes.md): a service that records
+// its webhook deliveries with the OpenTelemetry SDK, its metrics through the
+// Prometheus exporter on /metrics and its spans through a span exporter.
+// Here the span exporter is stdouttrace, writing to a buffer so that the
+// example can show the spans; in production it is an OTLP exporter
+// (otlptracegrpc or otlptracehttp). The example runs a delivery of Clerk's
+// and a forgery through a real server, then prints what a scrape of
+// /metrics shows and the spans the exporter wrote.
 func Example_recipe() {
 	ctx := context.Background()
-
-	// Metrics: the SDK, read by the Prometheus exporter, which registers
-	// with the registry that /metrics serves (prometheus.DefaultRegisterer
-	// without WithRegisterer).
-	registry := prometheus.NewRegistry()
-	metricExporter, err := otelprom.New(otelprom.WithRegisterer(registry),
-		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
-	if err != nil {
-		log.Fatal(err)
-	}
-	meterProvider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(metricExporter))
-	defer meterProvider.Shutdown(ctx)
-
-	// Spans: the SDK, exporting in batches. Shutdown exports what is left.
 	var spanOutput bytes.Buffer
 	spanExporter, err := stdouttrace.New(stdouttrace.WithWriter(&spanOutput))
 	if err != nil {
 		log.Fatal(err)
 	}
-	tracerProvider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(spanExporter))
-
-	// The Handler, observed; its log still records each failure's error.
-	// (With otel.SetMeterProvider and otel.SetTracerProvider, the global
-	// providers, which NewObserver uses without options.)
-	observe := clerkotel.NewObserver(
-		clerkotel.WithMeterProvider(meterProvider),
-		clerkotel.WithTracerProvider(tracerProvider))
 	secret := clerkwebhooktest.NewSecret() // in production, os.Getenv(clerkwebhook.EnvSigningSecret)
 	v, err := clerkwebhook.NewVerifier(secret)
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithObserver(observe))
+	mux := http.NewServeMux()
+	h, shutdown, err := observedService(v, mux, spanExporter)
+	if err != nil {
+		log.Fatal(err)
+	}
 	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 		return nil // create the user
 	})
-
-	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/clerk", h)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	server := httptest.NewServer(mux) // in production, http.ListenAndServe(":8080", mux)
 	defer server.Close()
 
@@ -110,8 +91,8 @@ func Example_recipe() {
 		}
 	}
 
-	// What the span exporter wrote.
-	if err := tracerProvider.Shutdown(ctx); err != nil {
+	// What the span exporter wrote: shutting down exports what is left.
+	if err := shutdown(ctx); err != nil {
 		log.Fatal(err)
 	}
 	printSpans(&spanOutput)
@@ -123,6 +104,49 @@ func Example_recipe() {
 	//   clerkwebhook.outcome=processed clerkwebhook.event_type=user.created clerkwebhook.message_id=msg_1 http.response.status_code=200 client.address=127.0.0.1
 	// span clerkwebhook.delivery, status Unset, scope github.com/seed77920f6a/clerkwebhook/clerkotel 0.1.0
 	//   clerkwebhook.outcome=rejected error.type=no_matching_signature clerkwebhook.message_id=msg_2 http.response.status_code=400 client.address=127.0.0.1
+}
+
+// observedService records the deliveries of a new Handler with the
+// OpenTelemetry SDK: metrics through the Prometheus exporter, served on mux
+// at GET /metrics, and spans through spanExporter (an OTLP exporter in
+// production), in batches. The Handler is at POST /webhooks/clerk on mux;
+// register its callbacks. shutdown flushes and stops both providers: call
+// it when the server has stopped.
+func observedService(verifier *clerkwebhook.Verifier, mux *http.ServeMux, spanExporter sdktrace.SpanExporter) (
+	h *clerkwebhook.Handler, shutdown func(context.Context) error, err error,
+) {
+	// Its own registry, served at /metrics (prometheus.DefaultRegisterer
+	// without WithRegisterer), and Prometheus's names for the instruments:
+	// clerkwebhook_deliveries_total, clerkwebhook_delivery_duration_seconds.
+	registry := prometheus.NewRegistry()
+	metricExporter, err := otelprom.New(otelprom.WithRegisterer(registry),
+		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes))
+	if err != nil {
+		return nil, nil, err
+	}
+	meterProvider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(metricExporter))
+	tracerProvider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(spanExporter))
+
+	// With otel.SetMeterProvider and otel.SetTracerProvider instead, the
+	// global providers, NewObserver needs no options. The Handler's log
+	// still records each failure.
+	observe := clerkotel.NewObserver(
+		clerkotel.WithMeterProvider(meterProvider),
+		clerkotel.WithTracerProvider(tracerProvider))
+	h = clerkwebhook.NewHandler(verifier, clerkwebhook.WithObserver(observe))
+	mux.Handle("POST /webhooks/clerk", h)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	shutdown = func(ctx context.Context) error {
+		return errors.Join(tracerProvider.Shutdown(ctx), meterProvider.Shutdown(ctx))
+	}
+	return h, shutdown, nil
+}
+
+// The recipe in docs/recipes.md is observedService, which Example_recipe
+// runs.
+func TestRecipeInDocs(t *testing.T) {
+	t.Parallel()
+	doctest.RequireRecipe(t, "example_recipe_test.go", "observedService", filepath.Join("..", "docs", "recipes.md"))
 }
 
 // printSpans prints the spans stdouttrace wrote to r, one JSON object each:

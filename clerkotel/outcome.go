@@ -113,6 +113,7 @@ var reasons = []struct {
 	{clerkwebhook.ErrInvalidSecret, "invalid_secret"},
 	{clerkwebhook.ErrWrongEventType, "wrong_event_type"},
 	{clerkwebhook.ErrLeaseExpired, "lease_expired"},
+	{clerkwebhook.ErrNoClaimToken, "no_claim_token"},
 }
 
 // reason returns the short name of the sentinel err wraps, the value of

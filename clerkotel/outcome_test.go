@@ -69,23 +69,12 @@ func snake(name string) string {
 	return strings.ToLower(regexp.MustCompile(`([a-z0-9])([A-Z])`).ReplaceAllString(name, "${1}_${2}"))
 }
 
-// leaving are the sentinels the root package is about to remove, which no
-// Delivery carries and the reason table leaves out already: the test passes
-// whether the root package still has them or not. Delete an entry once its
-// sentinel is gone.
-var leaving = map[string]bool{
-	"ErrInvalidOption": true, // invalid option values panic instead (issue 19)
-}
-
 // The reason table names every sentinel the root package exports, once,
 // by the rule in its comment, and nothing else: a sentinel added to the
 // root package fails this test until it has its reason.
 func TestReasonsCoverEverySentinel(t *testing.T) {
 	t.Parallel()
 	sentinels := rootSentinels(t)
-	for ident := range leaving {
-		delete(sentinels, ident)
-	}
 	byName := map[string]error{}
 	for _, r := range reasons {
 		_, dup := byName[r.name]
