@@ -56,7 +56,9 @@
 // pattern. That covers an option given a value it cannot use (a zero or
 // negative duration or size, an empty name, a nil function, client or
 // store), a registration mistake (a misspelled event type), and an unknown
-// Svix region. Such a mistake shows at start-up, in every environment,
+// Svix region. One exception follows OpenTelemetry's own convention:
+// clerkotel's WithMeterProvider(nil) and WithTracerProvider(nil) mean the
+// global provider, as they do in otelhttp. Such a mistake shows at start-up, in every environment,
 // instead of as a stream of failed deliveries. What comes from outside the
 // program is an error, never a panic: the signing secret (NewVerifier
 // returns ErrMissingSecret or ErrInvalidSecret), a delivery, a database or
