@@ -39,8 +39,11 @@ func TestChallengeResponse(t *testing.T) {
 // bodyTrap fails the test if the Handler reads the body.
 type bodyTrap struct{ t *testing.T }
 
-func (b bodyTrap) Read([]byte) (int, error) { b.t.Error("the body of a challenge was read"); return 0, nil }
-func (b bodyTrap) Close() error               { return nil }
+func (b bodyTrap) Read([]byte) (int, error) {
+	b.t.Error("the body of a challenge was read")
+	return 0, nil
+}
+func (b bodyTrap) Close() error { return nil }
 
 // The Handler answers a challenge with 204 and the response header, runs no
 // callback, reads no body, and reports the request to its observers; a

@@ -770,3 +770,111 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 		})
 	}
 }
+
+// renewing is a LeaseRenewer over the memory store whose Renew is renew.
+type renewing struct {
+	*MemoryDeduplicator
+	lease time.Duration
+	renew func(ctx context.Context, id string) error
+}
+
+func (r renewing) Lease() time.Duration                       { return r.lease }
+func (r renewing) Renew(ctx context.Context, id string) error { return r.renew(ctx, id) }
+
+// A renewal that finds the claim lost cancels the callback's context, with
+// the renewal's error as its cause, and the Delivery reports it.
+func TestHandlerRenewalLostCancelsTheCallback(t *testing.T) {
+	t.Parallel()
+	var renewals atomic.Int32
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(ctx context.Context, id string) error {
+		renewals.Add(1)
+		if ClaimToken(ctx) == "" {
+			t.Error("Renew without the claim's token")
+		}
+		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
+	}}
+	obs := &observed{}
+	var cause error
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		<-ctx.Done() // until the renewal gives the message up
+		cause = context.Cause(ctx)
+		return ctx.Err()
+	})
+	rec := recordDelivery(t, h, "msg_lost", readFixture(t, "user.created.json"))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.ErrorIs(t, cause, ErrLeaseExpired, "the callback's context was cancelled without the renewal's cause")
+	assert.Equal(t, int32(1), renewals.Load(), "renewal went on after the claim was lost")
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.ErrorIs(t, ds[0].Err, ErrCallback)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrLeaseExpired)
+	assert.ErrorContains(t, ds[0].DedupErr, "renew for message msg_lost")
+}
+
+// A renewal that fails otherwise (the store unreachable) does not cancel
+// the callback: renewal goes on, and the Delivery reports the failure.
+func TestHandlerRenewalFailureKeepsTheCallback(t *testing.T) {
+	t.Parallel()
+	var renewals atomic.Int32
+	enough := make(chan struct{})
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(context.Context, string) error {
+		if renewals.Add(1) == 3 {
+			close(enough)
+		}
+		return errors.New("store down")
+	}}
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		select {
+		case <-enough:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	rec := recordDelivery(t, h, "msg_flaky", readFixture(t, "user.created.json"))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.NoError(t, ds[0].Err)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorContains(t, ds[0].DedupErr, "renew for message msg_flaky: store down")
+	assert.Equal(t, Completed, claim(t, d, "msg_flaky"))
+}
+
+// The answer never waits for a renewal in flight: stopping cancels it.
+func TestHandlerRenewalStopsPromptly(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	var once sync.Once
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(ctx context.Context, id string) error {
+		once.Do(func() { close(started) })
+		<-ctx.Done() // a store that hangs
+		return ctx.Err()
+	}}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		<-started
+		return nil
+	})
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_hang", readFixture(t, "user.created.json")).Code)
+}
+
+// A store whose lease is not positive cannot be renewed: the callback runs,
+// and the Delivery says why its claim was not kept alive.
+func TestHandlerRenewalWithoutALease(t *testing.T) {
+	t.Parallel()
+	d := renewing{NewMemoryDeduplicator(), 0, func(context.Context, string) error {
+		t.Error("Renew with no lease")
+		return nil
+	}}
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error { return nil })
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_nolease", readFixture(t, "user.created.json")).Code)
+	require.Len(t, obs.all(), 1)
+	assert.ErrorContains(t, obs.all()[0].DedupErr, "the store's lease is 0s")
+}

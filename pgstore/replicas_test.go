@@ -63,3 +63,14 @@ func TestReplicaKilledMidCallback(t *testing.T) {
 	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
 	storetest.TestKilledReplica(t, lease, envReplicaTable+"="+table, envReplicaLease+"="+lease.String())
 }
+
+// The overlapping-callback experiment on PostgreSQL: 20 messages, 3
+// deliveries each, lease 1 s, callback 3 s: one effect each.
+func TestLongCallbacks(t *testing.T) {
+	t.Parallel()
+	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
+	effects := storetest.LongCallbacks(t, 20, time.Second, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
+		return pgstore.New(testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"), pgstore.WithTable(table), pgstore.WithLease(time.Second))
+	})
+	t.Logf("pgstore: %d effects for 20 messages delivered 3 times each", effects)
+}

@@ -22,7 +22,9 @@ func TestEvictionPolicy(t *testing.T) {
 	client := newClient(t, "CLERKWEBHOOK_TEST_REDIS")
 	old, err := client.ConfigGet(ctx, "maxmemory-policy").Result()
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, client.ConfigSet(context.Background(), "maxmemory-policy", old["maxmemory-policy"]).Err()) })
+	t.Cleanup(func() {
+		require.NoError(t, client.ConfigSet(context.Background(), "maxmemory-policy", old["maxmemory-policy"]).Err())
+	})
 	setPolicy := func(p string) { require.NoError(t, client.ConfigSet(ctx, "maxmemory-policy", p).Err()) }
 	claim := func(s *redisstore.Store) error {
 		_, err := s.Claim(clerkwebhook.ClaimContext(ctx), "msg_eviction")
