@@ -17,10 +17,11 @@
 // is acknowledged without running it again for the retention (72 hours by
 // default); a failed one is released, and the retry runs it; two deliveries
 // at once run it once (the other gets 409 and Svix retries it). A claim in
-// progress is leased (one minute by default): if its process dies or hangs,
-// the next delivery after the lease takes the message over, so a callback
-// can run twice, and the first one's late Complete or Release is refused
-// with clerkwebhook.ErrLeaseExpired. A crash between a callback's success
+// progress is leased (one minute by default) and renewed by the Handler
+// while its callback runs: if its process dies, the next delivery after
+// the lease takes the message over, so a callback can run twice, and the
+// first one's late Complete or Release is refused with
+// clerkwebhook.ErrLeaseExpired. A crash between a callback's success
 // and Complete also runs it again. Callbacks must therefore tolerate a
 // repeat, as with any at-least-once delivery.
 //

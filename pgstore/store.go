@@ -36,10 +36,13 @@ const DefaultTable = "clerk_webhook_messages"
 // Used as a Deduplicator (clerkwebhook.WithDeduplicator), a Store gives
 // at-least-once processing with duplicates suppressed: a message that
 // succeeded is not run again for the retention, two deliveries at once run
-// it once, and a failed one runs again on the retry. A callback that runs
-// past its lease (a crashed or stuck process) is taken over by the next
-// delivery, so it can run twice; and a crash between a callback's success
-// and Complete leaves the claim to expire and the message to run again.
+// it once, and a failed one runs again on the retry. The Handler renews a
+// claim while its callback runs (Renew), so a long callback runs once; a
+// claim whose process crashed or lost the database for a whole lease is
+// taken over by the next delivery, so its callback can run twice (the
+// first one's context is cancelled once a renewal finds the claim lost);
+// and a crash between a callback's success and Complete leaves the claim to
+// expire and the message to run again.
 // For effects that must happen exactly once, write them through InTx.
 //
 // Completed rows stay in the table until Prune deletes them (a Claim after
@@ -75,7 +78,9 @@ func WithTable(name string) Option {
 // the message (clerkwebhook.DefaultLease, one minute, when not given); after
 // it, the next delivery takes the message over, and the late Complete or
 // Release of the old claim returns an error wrapping
-// clerkwebhook.ErrLeaseExpired. Make it longer than a callback can take. It is
+// clerkwebhook.ErrLeaseExpired. The Handler renews it every third of the
+// lease while the callback runs, so it need not be longer than a callback
+// can take; it is how long a crashed process holds the message. It is
 // rounded up to whole microseconds, PostgreSQL's resolution. A lease of zero
 // or less panics.
 func WithLease(d time.Duration) Option {

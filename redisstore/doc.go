@@ -36,8 +36,10 @@
 // remembers that. A callback can still run twice for one message when
 // either is true:
 //
-//   - it ran longer than the lease, and another delivery took the claim
-//     over meanwhile;
+//   - its process died, or lost Redis for a whole lease, so that the
+//     Handler could not renew the claim (Renew, every third of the lease),
+//     and another delivery took it over (the first callback's context is
+//     cancelled when a renewal finds the claim lost);
 //   - Redis forgot the claim or the completion (below).
 //
 // For writes that must happen exactly once, make the callback idempotent
