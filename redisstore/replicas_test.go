@@ -44,6 +44,7 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 }
 
 func TestReplicasInProcess(t *testing.T) {
+	t.Parallel()
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
 		s, err := redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
@@ -53,11 +54,13 @@ func TestReplicasInProcess(t *testing.T) {
 }
 
 func TestReplicasAsProcesses(t *testing.T) {
+	t.Parallel()
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestProcessReplicas(t, envReplicaPrefix+"="+prefix, envReplicaLease+"=1m")
 }
 
 func TestReplicaKilledMidCallback(t *testing.T) {
+	t.Parallel()
 	const lease = 3 * time.Second
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestKilledReplica(t, lease, envReplicaPrefix+"="+prefix, envReplicaLease+"="+lease.String())
