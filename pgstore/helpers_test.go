@@ -102,6 +102,18 @@ func stateOf(tb testing.TB, pool *pgxpool.Pool, table, id string) string {
 	return state
 }
 
+// backdate moves the row of message id back in time by d, as if it had
+// been written d earlier. The Store keeps every time in expires_at, on the
+// database's clock, so this is how a test sees a lease or a retention end
+// without waiting it out.
+func backdate(tb testing.TB, pool *pgxpool.Pool, table, id string, d time.Duration) {
+	tb.Helper()
+	tag, err := pool.Exec(context.Background(), "UPDATE "+pgx.Identifier{table}.Sanitize()+
+		" SET expires_at = expires_at - $2 * interval '1 microsecond' WHERE id = $1", []byte(id), d.Microseconds())
+	require.NoError(tb, err)
+	require.EqualValues(tb, 1, tag.RowsAffected(), "backdating %s", id)
+}
+
 // countRows returns the number of rows of table, with a WHERE clause if
 // where is not empty.
 func countRows(tb testing.TB, pool *pgxpool.Pool, table, where string, args ...any) int {

@@ -47,6 +47,7 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 }
 
 func TestReplicasInProcess(t *testing.T) {
+	t.Parallel()
 	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
 		return pgstore.New(testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"), pgstore.WithTable(table))
@@ -54,11 +55,13 @@ func TestReplicasInProcess(t *testing.T) {
 }
 
 func TestReplicasAsProcesses(t *testing.T) {
+	t.Parallel()
 	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
 	storetest.TestProcessReplicas(t, envReplicaTable+"="+table, envReplicaLease+"=1m")
 }
 
 func TestReplicaKilledMidCallback(t *testing.T) {
+	t.Parallel()
 	const lease = 3 * time.Second
 	_, table := newStore(t, testPool(t, "CLERKWEBHOOK_TEST_POSTGRES"))
 	storetest.TestKilledReplica(t, lease, envReplicaTable+"="+table, envReplicaLease+"="+lease.String())

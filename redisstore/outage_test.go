@@ -37,7 +37,7 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // are not delivered again, those answered 500 are retried until 200.
 func TestHandlerThroughRedisOutage(t *testing.T) {
 	t.Parallel()
-	client := newClient(t, envOutage)
+	client := newClient(t, envOutage, failFast)
 	stop, start := fromEnv(t, envOutageStop), fromEnv(t, envOutageStart)
 	restartOnFailure(t, client, start)
 	store := mustNew(t, client, redisstore.WithPrefix(testPrefix(t, client)))

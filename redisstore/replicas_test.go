@@ -43,6 +43,7 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 }
 
 func TestReplicasInProcess(t *testing.T) {
+	t.Parallel()
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
 		return redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
@@ -50,11 +51,13 @@ func TestReplicasInProcess(t *testing.T) {
 }
 
 func TestReplicasAsProcesses(t *testing.T) {
+	t.Parallel()
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestProcessReplicas(t, envReplicaPrefix+"="+prefix, envReplicaLease+"=1m")
 }
 
 func TestReplicaKilledMidCallback(t *testing.T) {
+	t.Parallel()
 	const lease = 3 * time.Second
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestKilledReplica(t, lease, envReplicaPrefix+"="+prefix, envReplicaLease+"="+lease.String())

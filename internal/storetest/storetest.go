@@ -37,8 +37,9 @@ const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // Service returns the value of the environment variable that names a test
 // server, set by scripts/with-services. Without it the test is skipped,
-// naming the variable and the script, unless CLERKWEBHOOK_REQUIRE_SERVICES=1
-// (as in CI), where a missing server is a failure.
+// naming the variable and the script (or, under the script, why it started
+// no such server), unless CLERKWEBHOOK_REQUIRE_SERVICES=1 (as in CI), where
+// a missing server is a failure.
 func Service(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
@@ -46,6 +47,9 @@ func Service(t testing.TB, name string) string {
 		return v
 	}
 	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
+	if why := os.Getenv("CLERKWEBHOOK_TEST_SERVICES_MISSING"); why != "" {
+		msg = fmt.Sprintf("%s is not set: scripts/with-services: %s", name, why)
+	}
 	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
 		t.Fatal(msg)
 	}
