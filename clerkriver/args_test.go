@@ -21,6 +21,7 @@ import (
 // unique options, the worker's mapping of errors, and the nil panics.
 
 func TestArgsKind(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "clerkwebhook.event", clerkriver.Args{}.Kind())
 	assert.Equal(t, clerkriver.Kind, clerkriver.Args{}.Kind())
 }
@@ -28,6 +29,7 @@ func TestArgsKind(t *testing.T) {
 // The event survives the job's JSON (as River stores and reads it), and
 // the message id is always Event.ID, whatever the field held.
 func TestArgsJSON(t *testing.T) {
+	t.Parallel()
 	e := newEvent()
 	e.InstanceID = "ins_2g7np7Hrk0SN6kj5EDMLDaKNL0S"
 	e.Timestamp = 1716883200123
@@ -45,6 +47,7 @@ func TestArgsJSON(t *testing.T) {
 // An event with no id cannot be a unique job: encoding it fails, and so
 // does enqueueing it (see TestEnqueueEventWithoutID).
 func TestArgsWithoutMessageID(t *testing.T) {
+	t.Parallel()
 	e := newEvent()
 	e.ID = ""
 	_, err := json.Marshal(clerkriver.Args{Event: e, MessageID: "msg_1"})
@@ -54,6 +57,7 @@ func TestArgsWithoutMessageID(t *testing.T) {
 
 // Unique by the message id in every state but cancelled and discarded.
 func TestArgsInsertOpts(t *testing.T) {
+	t.Parallel()
 	u := clerkriver.Args{}.InsertOpts().UniqueOpts
 	assert.True(t, u.ByArgs)
 	assert.False(t, u.ByQueue)
@@ -68,10 +72,12 @@ func TestArgsInsertOpts(t *testing.T) {
 }
 
 func TestNewQueueNil(t *testing.T) {
+	t.Parallel()
 	assert.PanicsWithValue(t, "clerkriver: NewQueue(nil)", func() { clerkriver.NewQueue[*struct{}](nil) })
 }
 
 func TestNewWorkerNil(t *testing.T) {
+	t.Parallel()
 	assert.PanicsWithValue(t, "clerkriver: NewWorker(nil)", func() { clerkriver.NewWorker(nil) })
 }
 
@@ -79,6 +85,7 @@ func TestNewWorkerNil(t *testing.T) {
 // JobCancel for a Permanent error (wrapped or not), the error itself
 // otherwise, and nil without running anything for a type with no callback.
 func TestWorkerResults(t *testing.T) {
+	t.Parallel()
 	errApp := errors.New("the app's database is down")
 	tests := []struct {
 		name       string

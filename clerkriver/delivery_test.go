@@ -57,6 +57,7 @@ var answerTimeout = map[bool]time.Duration{false: 15 * time.Second, true: time.M
 // disk, 3 to 7 ms on this machine's disk: past that rate the answers wait
 // in line for the connection, as they would in production.
 func TestDeliveriesOverHTTP(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testDeliveriesOverHTTP[pgx.Tx], testDeliveriesOverHTTP[*sql.Tx])
 }
 

@@ -58,13 +58,23 @@ type backend[TTx any] struct {
 	// setFinalizedAt changes when River recorded job id as finalized, as
 	// if it had been then.
 	setFinalizedAt func(ctx context.Context, id int64, at time.Time) error
+	// setAttemptedAt changes when job id's attempt began, as if it had
+	// been then.
+	setAttemptedAt func(ctx context.Context, id int64, at time.Time) error
 }
 
 // eachDriver runs the test once per River driver, as subtests "pgx" and
 // "sqlite". The PostgreSQL subtest needs scripts/with-services.
+//
+// The two run at once (each has a database of its own), in the one test's
+// slot of go test's -parallel (GOMAXPROCS by default): most of what they
+// do is wait for River, and subtests of their own in parallel would take
+// a slot each, keeping the other tests waiting while they do.
 func eachDriver(t *testing.T, pg func(*testing.T, *backend[pgx.Tx]), lite func(*testing.T, *backend[*sql.Tx])) {
-	t.Run("pgx", func(t *testing.T) { pg(t, newPostgres(t)) })
-	t.Run("sqlite", func(t *testing.T) { lite(t, newSQLite(t, 10*time.Second)) })
+	var both sync.WaitGroup
+	both.Go(func() { t.Run("pgx", func(t *testing.T) { pg(t, newPostgres(t)) }) })
+	both.Go(func() { t.Run("sqlite", func(t *testing.T) { lite(t, newSQLite(t, 10*time.Second)) }) })
+	both.Wait()
 }
 
 var schemas atomic.Int64
@@ -123,6 +133,10 @@ func newPostgres(t *testing.T) *backend[pgx.Tx] {
 			_, err := pool.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "river_job"}.Sanitize()+" SET finalized_at = $1 WHERE id = $2", at, id)
 			return err
 		},
+		setAttemptedAt: func(ctx context.Context, id int64, at time.Time) error {
+			_, err := pool.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "river_job"}.Sanitize()+" SET attempted_at = $1 WHERE id = $2", at, id)
+			return err
+		},
 		down: func(*testing.T) func() {
 			unreachable.Store(true)
 			pool.Reset() // the open connections go too
@@ -170,6 +184,10 @@ func newSQLite(t *testing.T, busy time.Duration) *backend[*sql.Tx] {
 		setFinalizedAt: func(ctx context.Context, id int64, at time.Time) error {
 			// riversqlite's format: its times are text, compared as text.
 			_, err := db.ExecContext(ctx, "UPDATE river_job SET finalized_at = ? WHERE id = ?", at.UTC().Format("2006-01-02 15:04:05.000"), id)
+			return err
+		},
+		setAttemptedAt: func(ctx context.Context, id int64, at time.Time) error {
+			_, err := db.ExecContext(ctx, "UPDATE river_job SET attempted_at = ? WHERE id = ?", at.UTC().Format("2006-01-02 15:04:05.000"), id)
 			return err
 		},
 		down: func(t *testing.T) func() {
@@ -271,32 +289,46 @@ func start[TTx any](t *testing.T, c *river.Client[TTx]) {
 	})
 }
 
+// stopWorking stops c gracefully: the jobs running finish, and no other
+// starts. After it, how often the callbacks ran is final, so a test can
+// check that nothing more ran without waiting to see.
+func stopWorking[TTx any](t *testing.T, c *river.Client[TTx]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	require.NoError(t, c.Stop(ctx))
+}
+
 // newHandler returns a Handler verifying storetest's deliveries, with q as
 // its Queue (if not nil), reporting its errors to errs (if not nil).
 func newHandler(t *testing.T, q clerkwebhook.Queue, errs *errorLog) *clerkwebhook.Handler {
 	t.Helper()
 	v, err := clerkwebhook.NewVerifier(storetest.Secret)
 	require.NoError(t, err)
-	opts := []clerkwebhook.HandlerOption{clerkwebhook.WithErrorHandler(errs.report)}
+	opts := []clerkwebhook.HandlerOption{clerkwebhook.WithObserver(errs.observe)}
 	if q != nil {
 		opts = append(opts, clerkwebhook.WithQueue(q))
 	}
 	return clerkwebhook.NewHandler(v, opts...)
 }
 
-// errorLog keeps what a Handler reported.
+// errorLog keeps the errors of the deliveries a Handler observed.
 type errorLog struct {
 	mu   sync.Mutex
 	errs []error
 }
 
-func (l *errorLog) report(_ *http.Request, err error) {
+func (l *errorLog) observe(_ *http.Request, d clerkwebhook.Delivery) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
+	for _, err := range []error{d.Err, d.DedupErr} {
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+	}
 }
 
 func (l *errorLog) all() []error {

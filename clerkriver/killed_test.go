@@ -160,6 +160,7 @@ func startWorkerProcess[TTx any](t *testing.T, b *backend[TTx]) *workerProcess {
 }
 
 func TestWorkerKilledMidJob(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testWorkerKilledMidJob[pgx.Tx], testWorkerKilledMidJob[*sql.Tx])
 }
 
@@ -188,8 +189,9 @@ func testWorkerKilledMidJob[TTx any](t *testing.T, b *backend[TTx]) {
 	// The survivor: it leads, so its rescuer runs, at once when it starts
 	// and every 30 seconds after. Start it once the job has been running
 	// for RescueStuckJobsAfter, as a replica running all along would find
-	// it on a later pass.
-	time.Sleep(time.Until(job.AttemptedAt.Add(rescueAfter + 100*time.Millisecond)))
+	// it on a later pass: the attempt is dated back by that much rather
+	// than waited out (River's rescuer reads the real clock).
+	require.NoError(t, b.setAttemptedAt(ctx, job.ID, job.AttemptedAt.Add(-rescueAfter-100*time.Millisecond)))
 	calls := &runs{}
 	h := newHandler(t, nil, nil)
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
@@ -206,7 +208,8 @@ func testWorkerKilledMidJob[TTx any](t *testing.T, b *backend[TTx]) {
 	assert.Equal(t, 2, job.Attempt)
 	require.Len(t, job.Errors, 1, "the rescue River recorded")
 	t.Logf("%s: the rescue as River recorded it: %q", b.name, job.Errors[0].Error)
-	time.Sleep(200 * time.Millisecond)
+	stopWorking(t, survivor) // a wrong extra attempt has run by now, or is due
+	assert.Equal(t, 2, waitForState(t, survivor, job.ID, rivertype.JobStateCompleted, 0).Attempt)
 	n, ok := calls.of(e.ID)
 	assert.Equal(t, 1, n, "calls in the survivor")
 	assert.Equal(t, 1, ok, "successes in the survivor")

@@ -24,6 +24,7 @@ import (
 // was not stored: the Handler answers 500, so Svix retries, and the retry
 // after the outage is stored and runs once.
 func TestQueueUnavailable(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testQueueUnavailable[pgx.Tx], func(t *testing.T, _ *backend[*sql.Tx]) {
 		// A short busy timeout, so that the locked file fails the
 		// request quickly instead of after the default ten seconds.

@@ -24,6 +24,7 @@ import (
 // second message makes another, and a delivery of the first after its job
 // completed is still a duplicate: River skips it and Enqueue returns nil.
 func TestUniqueByMessageID(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testUniqueByMessageID[pgx.Tx], testUniqueByMessageID[*sql.Tx])
 }
 
@@ -59,7 +60,7 @@ func testUniqueByMessageID[TTx any](t *testing.T, b *backend[TTx]) {
 	later.SignedAt = first.SignedAt.Add(time.Hour)
 	require.NoError(t, q.Enqueue(ctx, later), "a delivery of a completed message")
 	require.Len(t, jobs(t, client), 2, "a delivery of a completed message was stored again")
-	time.Sleep(200 * time.Millisecond) // time enough for a new job to run
+	stopWorking(t, client) // a job run for it has run by now
 	for _, e := range []clerkwebhook.Event{first, second} {
 		n, _ := calls.of(e.ID)
 		assert.Equal(t, 1, n, "runs of message %s", e.ID)
@@ -78,6 +79,7 @@ func onlyArgs(t *testing.T, j *rivertype.JobRow) clerkriver.Args {
 // EnqueueTx stores the job with the app's transaction: not at all when it
 // rolls back, once when it commits, and a duplicate within it is skipped.
 func TestEnqueueTx(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testEnqueueTx[pgx.Tx], testEnqueueTx[*sql.Tx])
 }
 
@@ -108,6 +110,7 @@ func testEnqueueTx[TTx any](t *testing.T, b *backend[TTx]) {
 
 // An event without an id is refused, not stored under an empty key.
 func TestEnqueueEventWithoutID(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testEnqueueEventWithoutID[pgx.Tx], testEnqueueEventWithoutID[*sql.Tx])
 }
 
@@ -126,6 +129,7 @@ func testEnqueueEventWithoutID[TTx any](t *testing.T, b *backend[TTx]) {
 // Such an event is stored like any other and reaches the callback as it
 // was, byte for byte.
 func TestEnqueueJSONThatJSONBRefuses(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testEnqueueJSONThatJSONBRefuses[pgx.Tx], testEnqueueJSONThatJSONBRefuses[*sql.Tx])
 }
 

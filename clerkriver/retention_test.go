@@ -22,6 +22,7 @@ import (
 // retries) is still a duplicate; one completed 73 hours ago is deleted, and
 // a delivery of it is a new job.
 func TestCompletedJobRetention(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testCompletedJobRetention[pgx.Tx], testCompletedJobRetention[*sql.Tx])
 }
 

@@ -25,6 +25,7 @@ import (
 // A callback failing twice, then succeeding: River retries it, and it
 // succeeds once, on the third attempt.
 func TestWorkerRetries(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testWorkerRetries[pgx.Tx], testWorkerRetries[*sql.Tx])
 }
 
@@ -48,7 +49,8 @@ func testWorkerRetries[TTx any](t *testing.T, b *backend[TTx]) {
 	assert.Equal(t, 3, job.Attempt)
 	require.Len(t, job.Errors, 2, "the failed attempts River recorded")
 	assert.Contains(t, job.Errors[0].Error, "the app's database is restarting")
-	time.Sleep(200 * time.Millisecond) // time enough for a wrong extra attempt
+	stopWorking(t, client) // a wrong extra attempt has run by now, or is due
+	assert.Equal(t, 3, waitForState(t, client, job.ID, rivertype.JobStateCompleted, 0).Attempt)
 	n, ok := calls.of(e.ID)
 	assert.Equal(t, 3, n, "calls")
 	assert.Equal(t, 1, ok, "successes")
@@ -58,6 +60,7 @@ func testWorkerRetries[TTx any](t *testing.T, b *backend[TTx]) {
 // where JobList finds it (the dead letter); once the app is fixed,
 // JobRetry runs it again, with one more attempt.
 func TestWorkerDiscardsThenJobRetry(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testWorkerDiscardsThenJobRetry[pgx.Tx], testWorkerDiscardsThenJobRetry[*sql.Tx])
 }
 
@@ -110,6 +113,7 @@ func testWorkerDiscardsThenJobRetry[TTx any](t *testing.T, b *backend[TTx]) {
 // (from Clerk's dashboard, after a fix) is a new job that runs; and then
 // JobRetry of the cancelled one fails instead of running it again.
 func TestWorkerPermanentCancels(t *testing.T) {
+	t.Parallel()
 	eachDriver(t, testWorkerPermanentCancels[pgx.Tx], testWorkerPermanentCancels[*sql.Tx])
 }
 
@@ -133,8 +137,6 @@ func testWorkerPermanentCancels[TTx any](t *testing.T, b *backend[TTx]) {
 	require.NoError(t, q.Enqueue(ctx, e))
 
 	job := waitForState(t, client, onlyJob(t, client).ID, rivertype.JobStateCancelled, 10*time.Second)
-	time.Sleep(300 * time.Millisecond) // several retry intervals of the test's policy
-	job = waitForState(t, client, job.ID, rivertype.JobStateCancelled, 0)
 	assert.Equal(t, 1, job.Attempt)
 	require.Len(t, job.Errors, 1)
 	assert.Contains(t, job.Errors[0].Error, "a user without an email address")
@@ -154,8 +156,8 @@ func testWorkerPermanentCancels[TTx any](t *testing.T, b *backend[TTx]) {
 	_, err := client.JobRetry(ctx, job.ID)
 	require.Error(t, err, "JobRetry of a cancelled job whose message a replay completed")
 	t.Logf("%s: JobRetry refused: %v", b.name, err)
-	time.Sleep(200 * time.Millisecond)
-	waitForState(t, client, job.ID, rivertype.JobStateCancelled, 0)
+	stopWorking(t, client) // a retry of the cancelled job has run by now, or is due
+	assert.Equal(t, 1, waitForState(t, client, job.ID, rivertype.JobStateCancelled, 0).Attempt)
 	n, ok := calls.of(e.ID)
 	assert.Equal(t, 2, n, "calls")
 	assert.Equal(t, 1, ok, "successes")

@@ -70,8 +70,7 @@ func uniqueTable() string {
 func newStore(tb testing.TB, pool *pgxpool.Pool, opts ...pgstore.Option) (*pgstore.Store, string) {
 	tb.Helper()
 	table := uniqueTable()
-	store, err := pgstore.New(pool, append([]pgstore.Option{pgstore.WithTable(table)}, opts...)...)
-	require.NoError(tb, err)
+	store := pgstore.New(pool, append([]pgstore.Option{pgstore.WithTable(table)}, opts...)...)
 	dropAfter(tb, pool, table)
 	require.NoError(tb, store.Migrate(context.Background()))
 	return store, table
@@ -101,6 +100,18 @@ func stateOf(tb testing.TB, pool *pgxpool.Pool, table, id string) string {
 	}
 	require.NoError(tb, err)
 	return state
+}
+
+// backdate moves the row of message id back in time by d, as if it had
+// been written d earlier. The Store keeps every time in expires_at, on the
+// database's clock, so this is how a test sees a lease or a retention end
+// without waiting it out.
+func backdate(tb testing.TB, pool *pgxpool.Pool, table, id string, d time.Duration) {
+	tb.Helper()
+	tag, err := pool.Exec(context.Background(), "UPDATE "+pgx.Identifier{table}.Sanitize()+
+		" SET expires_at = expires_at - $2 * interval '1 microsecond' WHERE id = $1", []byte(id), d.Microseconds())
+	require.NoError(tb, err)
+	require.EqualValues(tb, 1, tag.RowsAffected(), "backdating %s", id)
 }
 
 // countRows returns the number of rows of table, with a WHERE clause if

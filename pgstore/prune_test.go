@@ -15,7 +15,7 @@ import (
 // returns how many it deleted.
 func TestPrune(t *testing.T) {
 	t.Parallel()
-	const lease, retention = 200 * time.Millisecond, 2 * time.Second
+	const lease, retention = time.Minute, time.Hour
 	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
 	store, table := newStore(t, pool, pgstore.WithLease(lease), pgstore.WithRetention(retention))
 	ctx := context.Background()
@@ -29,18 +29,22 @@ func TestPrune(t *testing.T) {
 	}
 	complete := func(id string) { t.Helper(); require.NoError(t, store.Complete(claim(id), id)) }
 
-	// At 0s: two completions, kept until 2s, and a claim whose lease ends
-	// at 0.2s and is abandoned, prunable from 2.2s.
+	// Each row dated back (backdate) to when it would have been written,
+	// the Prune being now: two completions past their retention by a
+	// quarter of it, and a claim abandoned for a retention and a quarter
+	// since its lease ended, all three prunable; a claim whose lease ended
+	// a quarter of a retention ago, prunable only once a whole retention
+	// has passed since; a completion just made, and a claim in progress.
 	complete("old_1")
 	complete("old_2")
 	claim("abandoned")
-	time.Sleep(retention)
-	// At 2s: a claim whose lease ends at 2.2s, prunable from 4.2s.
 	claim("lapsed")
-	time.Sleep(retention / 4)
-	// At 2.5s: a completion kept until 4.5s, and a claim in progress.
 	complete("fresh")
 	claim("in_progress")
+	backdate(t, pool, table, "old_1", retention+retention/4)
+	backdate(t, pool, table, "old_2", retention+retention/4)
+	backdate(t, pool, table, "abandoned", lease+retention+retention/4)
+	backdate(t, pool, table, "lapsed", lease+retention/4)
 	require.Equal(t, 6, countRows(t, pool, table, ""))
 
 	n, err := store.Prune(ctx)
@@ -70,8 +74,7 @@ func TestPrune(t *testing.T) {
 func TestPruneError(t *testing.T) {
 	t.Parallel()
 	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
-	store, err := pgstore.New(pool, pgstore.WithTable(uniqueTable())) // never migrated
-	require.NoError(t, err)
+	store := pgstore.New(pool, pgstore.WithTable(uniqueTable())) // never migrated
 	n, err := store.Prune(context.Background())
 	require.ErrorContains(t, err, "pgstore: prune")
 	require.ErrorContains(t, err, "does not exist")

@@ -27,11 +27,16 @@ const (
 func fromEnv(tb testing.TB, name string) string { return storetest.Service(tb, name) }
 
 // newClient returns a client of the Redis server whose address is in the
-// environment variable name (see fromEnv), closed when the test ends.
-func newClient(tb testing.TB, name string) *redis.Client {
+// environment variable name (see fromEnv), closed when the test ends. Each
+// configure function may change its options.
+func newClient(tb testing.TB, name string, configure ...func(*redis.Options)) *redis.Client {
 	tb.Helper()
 	addr := fromEnv(tb, name)
-	client := redis.NewClient(&redis.Options{Addr: addr})
+	opts := &redis.Options{Addr: addr}
+	for _, fn := range configure {
+		fn(opts)
+	}
+	client := redis.NewClient(opts)
 	tb.Cleanup(func() { _ = client.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -39,6 +44,29 @@ func newClient(tb testing.TB, name string) *redis.Client {
 		tb.Fatalf("Redis at %s (%s): %v", addr, name, err)
 	}
 	return client
+}
+
+// failFast makes a client give up on a server that refuses connections at
+// once, instead of dialling five times and retrying the command three
+// times (half a second or more per command): the Store gets the same error.
+func failFast(o *redis.Options) {
+	o.DialerRetries = 1
+	o.MaxRetries = -1
+}
+
+// shorten takes a second off the time key has to live, so that any write
+// of the key, which sets its time to live afresh, shows in when it
+// expires, however soon after this it comes.
+func shorten(tb testing.TB, client redis.UniversalClient, key string) {
+	tb.Helper()
+	ctx := context.Background()
+	left, err := client.PTTL(ctx, key).Result()
+	if err == nil {
+		err = client.PExpire(ctx, key, left-time.Second).Err()
+	}
+	if err != nil {
+		tb.Fatalf("shortening the time to live of %s: %v", key, err)
+	}
 }
 
 // testPrefix returns a key prefix no other test uses, so that tests can run

@@ -37,7 +37,7 @@ const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // are not delivered again, those answered 500 are retried until 200.
 func TestHandlerThroughRedisOutage(t *testing.T) {
 	t.Parallel()
-	client := newClient(t, envOutage)
+	client := newClient(t, envOutage, failFast)
 	stop, start := fromEnv(t, envOutageStop), fromEnv(t, envOutageStart)
 	restartOnFailure(t, client, start)
 	store := mustNew(t, client, redisstore.WithPrefix(testPrefix(t, client)))
@@ -48,7 +48,7 @@ func TestHandlerThroughRedisOutage(t *testing.T) {
 	reports := &errorLog{}
 	v, err := clerkwebhook.NewVerifier(testSecret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime())))
 	require.NoError(t, err)
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(reports.Report))
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(reports.Observe))
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
 		runs.add(e.ID)
 		if e.ID == midRun {
@@ -189,5 +189,5 @@ func (c *runCounter) all() map[string]int {
 	return out
 }
 
-// errorLog collects what a Handler reports through WithErrorHandler.
+// errorLog collects the errors of the deliveries a Handler observes.
 type errorLog = storetest.ErrorLog

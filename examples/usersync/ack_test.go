@@ -16,6 +16,7 @@ import (
 // 3 seconds, deliveries are answered 200 at once, before their data is
 // stored, and the data is there once the applies have run.
 func TestAcknowledgedBeforeApplied(t *testing.T) {
+	t.Parallel()
 	const applyTime = 3 * time.Second
 	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
 		svc := startService(t, newDB(t), func(c *config) { c.applyDelay = applyTime })

@@ -198,14 +198,10 @@ func start(ctx context.Context, cfg config, logger *slog.Logger) (*service, erro
 		return nil, err
 	}
 	st := &store{db: db.sql}
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(db.queue),
-		clerkwebhook.WithErrorHandler(func(r *http.Request, err error) {
-			level := slog.LevelWarn // a delivery rejected: a forgery, a stale retry, a wrong secret
-			if errors.Is(err, clerkwebhook.ErrQueue) {
-				level = slog.LevelError // the database failed: answered 500, Svix retries
-			}
-			logger.Log(r.Context(), level, "clerk webhook not accepted", "path", r.URL.Path, "error", err)
-		}))
+	// Failed deliveries are logged: a rejection (a forgery, a stale retry,
+	// a wrong secret) as a warning, a database failure (answered 500: Svix
+	// retries) as an error.
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(db.queue), clerkwebhook.WithLogger(logger))
 	river.AddWorker(db.workers, clerkriver.NewWorker(h))
 	(&applier{store: st, delay: cfg.applyDelay}).register(h)
 	// Not ctx: a signal stops River through stop, gracefully.

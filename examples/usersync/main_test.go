@@ -23,6 +23,7 @@ func env(vars map[string]string) func(string) string {
 }
 
 func TestFlagDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseConfig(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:3000", cfg.addr)
@@ -34,6 +35,7 @@ func TestFlagDefaults(t *testing.T) {
 // The secret comes from --secret, else CLERK_WEBHOOK_SIGNING_SECRET, else
 // CLERK_WEBHOOK_SECRET, else it is generated, in the form Clerk issues.
 func TestSecretPrecedence(t *testing.T) {
+	t.Parallel()
 	const flagSecret, primary, fallback = "whsec_flag", "whsec_primary", "whsec_fallback"
 	for _, tc := range []struct {
 		name string
@@ -66,6 +68,7 @@ func TestSecretPrecedence(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -89,6 +92,7 @@ func TestUsageErrors(t *testing.T) {
 
 // Start-up failures exit 1 with the reason, and never print the secret.
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -110,6 +114,7 @@ func TestStartupErrors(t *testing.T) {
 // is generated and printed; a delivery signed with it is synced; and the
 // service stops when its context ends (as on SIGINT or SIGTERM).
 func TestServeWithAGeneratedSecret(t *testing.T) {
+	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "usersync.db")
 	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--db", db}, env(nil), io.Discard)
 	require.NoError(t, err)

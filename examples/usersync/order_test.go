@@ -160,6 +160,7 @@ func permutations(n int) [][]int {
 }
 
 func TestOrderRule(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
 		svc := startService(t, newDB(t))
 		// The callbacks, run straight, in the order of each permutation;

@@ -19,6 +19,7 @@ import (
 // ignored, and event types it does not handle (known to the library or
 // not) are acknowledged without a job and without an error.
 func TestUnknownFieldsAndTypes(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
 		svc := startService(t, newDB(t))
 		u := caseUser("passthrough", t0)
@@ -65,6 +66,7 @@ func TestUnknownFieldsAndTypes(t *testing.T) {
 // at once (clerkwebhook.Permanent), not retried for weeks; it stays in
 // River for inspection. Nothing is stored.
 func TestUnappliableEventsAreCancelled(t *testing.T) {
+	t.Parallel()
 	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
 		svc := startService(t, newDB(t))
 		var user map[string]any
