@@ -4,9 +4,10 @@
 // the modules it published to a file proxy, as a user would after go get:
 // every published package is imported and used. It runs with no server:
 // River on a temporary SQLite file carries a signed delivery from the Handler
-// to its callback, observed by clerkotel; the two stores are made on clients
-// that New does not connect. It prints one line per module and exits non-zero
-// on anything unexpected.
+// to its callback, observed by clerkotel; each store deduplicates for a
+// Handler whose database is not there, which must fail closed (500, so that
+// Svix retries). It prints one line per module and exits non-zero on anything
+// unexpected.
 package main
 
 import (
@@ -52,10 +53,7 @@ func main() {
 
 	// clerkotel: an observer on the global (no-op) providers, wrapped to
 	// count what it saw.
-	observe, err := clerkotel.NewObserver()
-	if err != nil {
-		log.Fatal(err)
-	}
+	observe := clerkotel.NewObserver()
 	var observed []clerkwebhook.Delivery
 	observer := func(r *http.Request, d clerkwebhook.Delivery) {
 		observe(r, d)
@@ -140,29 +138,37 @@ func main() {
 	}
 	fmt.Printf("clerkotel: the observer recorded %d deliveries (statuses %d, %d)\n", len(observed), observed[0].Status, observed[1].Status)
 
-	// pgstore and redisstore: New does no I/O, so a store is made on a
-	// client of a server that is not there, and refuses a nil one.
-	pool, err := pgxpool.New(ctx, "postgres://release-check@127.0.0.1:1/none")
+	// pgstore and redisstore: each is the Deduplicator of a Handler whose
+	// server is not there (a closed loopback port); the delivery must be
+	// refused with 500 and ErrDeduplicator, its callback not run.
+	pool, err := pgxpool.New(ctx, "postgres://release-check@127.0.0.1:1/none?connect_timeout=5")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	if _, err := pgstore.New(pool); err != nil {
-		log.Fatal(err)
-	}
-	_, err = pgstore.New(nil)
-	if !errors.Is(err, clerkwebhook.ErrInvalidOption) {
-		log.Fatalf("pgstore.New(nil) = %v, want ErrInvalidOption", err)
-	}
-	fmt.Println("pgstore: a Store made on a pool; New(nil) refused:", errors.Is(err, clerkwebhook.ErrInvalidOption))
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 5 * time.Second})
 	defer rdb.Close()
-	if _, err := redisstore.New(rdb); err != nil {
-		log.Fatal(err)
+	for _, store := range []struct {
+		name  string
+		dedup clerkwebhook.Deduplicator
+	}{
+		{"pgstore", pgstore.New(pool)},
+		{"redisstore", redisstore.New(rdb)},
+	} {
+		h := clerkwebhook.NewHandler(verifier, clerkwebhook.WithDeduplicator(store.dedup),
+			clerkwebhook.WithObserver(func(r *http.Request, d clerkwebhook.Delivery) { observed = append(observed, d) }))
+		h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error {
+			log.Fatalf("%s: the callback ran without a claim", store.name)
+			return nil
+		})
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(body))
+		r.Header = clerkwebhooktest.Sign(secret, "msg_releasecheck_"+store.name, time.Now(), body)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		last := observed[len(observed)-1]
+		if w.Code != http.StatusInternalServerError || !errors.Is(last.Err, clerkwebhook.ErrDeduplicator) {
+			log.Fatalf("%s with no server: answered %d (%v), want 500 and ErrDeduplicator", store.name, w.Code, last.Err)
+		}
+		fmt.Printf("%s: with no server, a signed delivery answered %d (ErrDeduplicator), its callback not run\n", store.name, w.Code)
 	}
-	_, err = redisstore.New(nil)
-	if !errors.Is(err, clerkwebhook.ErrInvalidOption) {
-		log.Fatalf("redisstore.New(nil) = %v, want ErrInvalidOption", err)
-	}
-	fmt.Println("redisstore: a Store made on a client; New(nil) refused:", errors.Is(err, clerkwebhook.ErrInvalidOption))
 }
