@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
+	redislogging "github.com/redis/go-redis/v9/logging"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -90,7 +91,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := clerkwebhook.NewHandler(verifier,
+	// The observers report every outcome; the Handlers' own log would
+	// repeat the expected failures.
+	handler := clerkwebhook.NewHandler(verifier, clerkwebhook.WithoutLog(),
 		clerkwebhook.WithQueue(clerkriver.NewQueue(client)),
 		clerkwebhook.WithObserver(observer))
 	river.AddWorker(workers, clerkriver.NewWorker(handler))
@@ -146,6 +149,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer pool.Close()
+	redislogging.Disable() // its pool logs each failed dial
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 5 * time.Second})
 	defer rdb.Close()
 	for _, store := range []struct {
@@ -155,7 +159,7 @@ func main() {
 		{"pgstore", pgstore.New(pool)},
 		{"redisstore", redisstore.New(rdb)},
 	} {
-		h := clerkwebhook.NewHandler(verifier, clerkwebhook.WithDeduplicator(store.dedup),
+		h := clerkwebhook.NewHandler(verifier, clerkwebhook.WithoutLog(), clerkwebhook.WithDeduplicator(store.dedup),
 			clerkwebhook.WithObserver(func(r *http.Request, d clerkwebhook.Delivery) { observed = append(observed, d) }))
 		h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error {
 			log.Fatalf("%s: the callback ran without a claim", store.name)
