@@ -119,8 +119,9 @@ func (b *logBuffer) String() string {
 // server.
 type testService struct {
 	*service
-	URL  string     // the server's, without the path
-	logs *logBuffer // what it and River logged; also on stderr with USERSYNC_TEST_LOG=1
+	URL     string     // the webhook server's, without the path
+	ReadURL string     // the read endpoints' server
+	logs    *logBuffer // what it and River logged; also on stderr with USERSYNC_TEST_LOG=1
 }
 
 // startService starts the service on db, as start does for the command,
@@ -139,16 +140,17 @@ func startService(t *testing.T, db string, configure ...func(*config)) *testServ
 	}
 	svc, err := start(context.Background(), cfg, slog.New(slog.NewTextHandler(out, nil)))
 	require.NoError(t, err)
-	srv := httptest.NewServer(svc.handler)
+	srv, reads := httptest.NewServer(svc.webhooks), httptest.NewServer(svc.reads)
 	t.Cleanup(func() {
 		srv.Close()
+		reads.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := svc.stop(ctx); err != nil {
 			t.Errorf("stopping the service: %v", err)
 		}
 	})
-	return &testService{service: svc, URL: srv.URL, logs: logs}
+	return &testService{service: svc, URL: srv.URL, ReadURL: reads.URL, logs: logs}
 }
 
 // A message is one Clerk event as Svix delivers it: the svix-id and the
