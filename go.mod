@@ -3,7 +3,7 @@ module github.com/seed77920f6a/clerkwebhook
 go 1.22
 
 require (
-	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0
 	github.com/stretchr/testify v1.12.1
 )
 
