@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -67,4 +68,28 @@ func shownOrDash(s string) string {
 // quotes an event's type and id, and a future message may quote more.
 func errorText(err error) string {
 	return shownText(err.Error())
+}
+
+// visibleText returns a body from input as the inspector page shows it:
+// line by line, each rune as it is when printable, and otherwise as the
+// escape strconv.Quote would write for it (\x1b, \r, \u202e, \xff for an
+// invalid byte), so that what the page shows says which bytes came in.
+// Newlines and tabs are kept: they are a body's layout, and the page shows
+// them as layout, not as markup.
+func visibleText(b []byte) string {
+	var out strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&out, `\x%02x`, b[0])
+		case r == '\n' || r == '\t' || strconv.IsPrint(r):
+			out.Write(b[:size])
+		default:
+			q := strconv.QuoteRune(r)
+			out.WriteString(q[1 : len(q)-1])
+		}
+		b = b[size:]
+	}
+	return out.String()
 }

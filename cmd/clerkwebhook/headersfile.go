@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/internal/httpheader"
@@ -96,4 +98,35 @@ func readCaptureFile(path string) (capture, error) {
 		return capture{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return capt, nil
+}
+
+// captureFile writes a delivery in the form parseHeadersFile reads back
+// as a raw HTTP request: the request line, a comment saying how to check
+// the capture as of when it arrived, one "Name: value" line per header
+// value, a blank line, and the body byte for byte. So
+// "clerkwebhook verify --headers FILE" needs no body file, and
+// "clerkwebhook send --from-capture FILE" replays it.
+func captureFile(received time.Time, method, uri string, header http.Header, body []byte, truncated bool) []byte {
+	var b bytes.Buffer
+	line := method + " " + uri + " HTTP/1.1"
+	if !requestLine.MatchString(line) { // a method parseHeadersFile would not take for one
+		line = "POST " + uri + " HTTP/1.1"
+		fmt.Fprintf(&b, "%s\n# the method was %s\n", line, strconv.Quote(method))
+	} else {
+		b.WriteString(line + "\n")
+	}
+	when := unixTime{received.Unix(), int64(received.Nanosecond())}
+	fmt.Fprintf(&b, "# received by clerkwebhook listen at %s; to check it as of then:\n", received.UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(&b, "#   clerkwebhook verify --now %s --headers THIS_FILE\n", when.String())
+	if truncated {
+		fmt.Fprintf(&b, "# the body was over the size limit: these are its first %d bytes\n", len(body))
+	}
+	for _, name := range sortedNames(header) {
+		for _, value := range header[name] {
+			fmt.Fprintf(&b, "%s: %s\n", name, value)
+		}
+	}
+	b.WriteString("\n")
+	b.Write(body)
+	return b.Bytes()
 }

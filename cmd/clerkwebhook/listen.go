@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +18,7 @@ import (
 )
 
 const listenUsage = `Usage: clerkwebhook listen [--addr 127.0.0.1:3000] [--path /webhooks/clerk] [--secret S] [--tolerance D]
+                           [--ui-addr 127.0.0.1:4000] [--forward-to URL] [--keep N]
 
 Run a local receiver built on the library's Handler (with in-memory
 deduplication) and print one line per delivery:
@@ -26,13 +30,33 @@ VERDICT is "ok", "ok (duplicate ...)" for a message already processed, or
 (the same tests as "clerkwebhook verify"). For a rejected delivery the event
 type and data id are read from the unverified body.
 
+The inspector page (--ui-addr, http://127.0.0.1:4000/ by default; the next
+free port up to 4009 when 4000 is taken; --ui-addr "" turns it off) shows
+the same deliveries as they arrive, newest first: headers (signature headers
+marked), raw and pretty-printed body, typed summary, diagnosis, and the
+app's answers. It copies a delivery as a curl command and downloads it as a
+capture that "clerkwebhook verify --headers FILE" reads. It keeps the last
+--keep deliveries (fewer when their bodies pass 64 MiB) and says when older
+ones were dropped. It answers only on the address given (loopback by
+default), never shows the secret, and takes replays only from itself.
+
+With --forward-to URL, listen is a proxy in front of your app: each delivery
+at --path goes on to URL with its method, headers and body byte for byte,
+whatever the verdict, so your app's own verification runs on it; the app's
+answer (status, Content-Type, body) is listen's answer, 502 when the app
+cannot be reached. A body over the size limit is not forwarded (413). The
+page then replays a delivery: as it came (same message id, to test your
+app's idempotency), or as new (the same body signed with the secret under a
+fresh message id and timestamp).
+
 The secret comes from --secret, else $CLERK_WEBHOOK_SIGNING_SECRET, else
 $CLERK_WEBHOOK_SECRET; with none, listen generates one and prints it, for use
 with "clerkwebhook send". It prints the URL it listens on (with --addr
-127.0.0.1:0, a free port) and stops on Ctrl-C.
+127.0.0.1:0, a free port) and the page's, and stops on Ctrl-C.
 `
 
-const listenExample = `  clerkwebhook listen --secret "$CLERK_WEBHOOK_SIGNING_SECRET"
+const listenExample = `  clerkwebhook listen --secret "$CLERK_WEBHOOK_SIGNING_SECRET" --forward-to http://127.0.0.1:8080/api/clerk
+  # open http://127.0.0.1:4000/ in a browser; in another terminal:
   # in another terminal:
   clerkwebhook send --secret "$CLERK_WEBHOOK_SIGNING_SECRET" user.created
 `
@@ -43,10 +67,15 @@ func runListen(ctx context.Context, e *env) int {
 	path := c.fs.String("path", "/webhooks/clerk", "URL `path` of the receiver")
 	secretFlag := c.fs.String("secret", "", secretFlagHelp)
 	tolerance := c.fs.Duration("tolerance", clerkwebhook.DefaultTolerance, "accepted distance between a signature's timestamp and this machine's clock")
+	uiAddr := c.fs.String("ui-addr", defaultUIAddr, "`host:port` of the inspector page (\"\" turns it off)")
+	forwardTo := c.fs.String("forward-to", "", "forward each delivery to your app at this `URL` and answer with its answer")
+	keep := c.fs.Int("keep", defaultKeep, "how many deliveries the page keeps")
 	pos, code, done := c.parse(e)
 	if done {
 		return code
 	}
+	uiAddrGiven := false
+	c.fs.Visit(func(f *flag.Flag) { uiAddrGiven = uiAddrGiven || f.Name == "ui-addr" })
 	if len(pos) > 0 {
 		return c.fail(e, usagef("unexpected argument %q", pos[0]))
 	}
@@ -55,6 +84,16 @@ func runListen(ctx context.Context, e *env) int {
 	}
 	if *tolerance <= 0 {
 		return c.fail(e, usagef("--tolerance must be positive"))
+	}
+	if *keep < 1 {
+		return c.fail(e, usagef("--keep must be at least 1"))
+	}
+	var fwd *forwarder
+	if *forwardTo != "" {
+		var err error
+		if fwd, err = newForwarder(*forwardTo); err != nil {
+			return c.fail(e, err)
+		}
 	}
 	secret, source := resolveSecret(*secretFlag)
 	generated := secret == ""
@@ -73,6 +112,14 @@ func runListen(ctx context.Context, e *env) int {
 		return c.fail(e, err)
 	}
 	url := "http://" + ln.Addr().String() + *path
+	var uiLn net.Listener
+	var uiErr error
+	if *uiAddr != "" {
+		if uiLn, uiErr = listenUI(*uiAddr, uiAddrGiven); uiErr != nil && uiAddrGiven {
+			ln.Close()
+			return c.fail(e, fmt.Errorf("the inspector page: %w", uiErr))
+		}
+	}
 
 	var mu sync.Mutex // one line at a time from concurrent deliveries
 	say := func(format string, a ...any) {
@@ -87,12 +134,39 @@ func runListen(ctx context.Context, e *env) int {
 		say("signing secret from %s", source)
 	}
 	say("listening on %s", url)
+	if fwd != nil {
+		say("forwarding to %s", shownText(fwd.redacted))
+	}
+
+	var insp *inspector
+	servers := []*http.Server{}
+	served := make(chan error, 2)
+	switch {
+	case uiLn != nil:
+		insp, err = newInspector(inspectorConfig{secret: secret, forwarder: fwd, receiverURL: "http://" + ln.Addr().String(),
+			path: *path, uiHost: uiHost(*uiAddr), keep: *keep})
+		if err != nil {
+			ln.Close()
+			uiLn.Close()
+			return c.fail(e, err)
+		}
+		uiSrv := newPageServer(insp.handler())
+		servers = append(servers, uiSrv)
+		go func() { served <- uiSrv.Serve(uiLn) }()
+		say("inspector page: http://%s/", uiLn.Addr())
+	case *uiAddr != "":
+		say("inspector page off: %v (choose another address with --ui-addr, or turn it off with --ui-addr \"\")", uiErr)
+	}
 
 	rc := newReceiver(v, *path, func(d *delivery) {
 		say("%s", listenLine(d, secret, *tolerance))
+		if insp != nil {
+			insp.add(d, diagnosedCause(d, secret, *tolerance))
+		}
 	})
+	rc.forwarder = fwd
 	srv := newServer(rc)
-	served := make(chan error, 1)
+	servers = append(servers, srv)
 	go func() { served <- srv.Serve(ln) }()
 
 	select {
@@ -100,10 +174,15 @@ func runListen(ctx context.Context, e *env) int {
 		return c.fail(e, err)
 	case <-ctx.Done():
 	}
+	if insp != nil {
+		insp.close()
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	<-served // http.ErrServerClosed
+	err = shutdownAll(shutdownCtx, servers...)
+	for range servers {
+		<-served // http.ErrServerClosed
+	}
 	if err != nil {
 		return c.fail(e, fmt.Errorf("shutting down: %w", err))
 	}
@@ -128,10 +207,8 @@ func listenLine(d *delivery, secret string, tolerance time.Duration) string {
 		verdict = fmt.Sprintf("rejected %d: method %s; cause: Clerk sends only POST", d.status, shown(d.method))
 	default:
 		verdict = fmt.Sprintf("rejected %d: %s", d.status, errorText(d.err))
-		var ve *clerkwebhook.VerificationError
-		if errors.As(d.err, &ve) {
-			verdict += "; cause: " + shownText(diagnose.Cause(diagnose.Delivery{Secret: secret, Tolerance: tolerance,
-				Now: d.received, NowName: "the receiver's clock", Header: d.header, Body: d.body, Err: d.err}))
+		if cause := diagnosedCause(d, secret, tolerance); cause != "" {
+			verdict += "; cause: " + shownText(cause)
 		}
 	}
 	id := messageID(d.header)
@@ -140,4 +217,50 @@ func listenLine(d *delivery, secret string, tolerance time.Duration) string {
 	}
 	return strings.Join([]string{d.received.Format("15:04:05"), shownOrDash(id),
 		shownOrDash(d.eventType()), shownOrDash(d.dataID()), verdict}, "  ")
+}
+
+// diagnosedCause is internal/diagnose's cause of a delivery the library
+// rejected, or "" for one that failed otherwise (no verification error).
+// It is made once per delivery, for the terminal and the page alike.
+func diagnosedCause(d *delivery, secret string, tolerance time.Duration) string {
+	if d.cause == nil {
+		var cause string
+		var ve *clerkwebhook.VerificationError
+		if errors.As(d.err, &ve) {
+			cause = diagnose.Cause(diagnose.Delivery{Secret: secret, Tolerance: tolerance,
+				Now: d.received, NowName: "the receiver's clock", Header: d.header, Body: d.body, Err: d.err})
+		}
+		d.cause = &cause
+	}
+	return *d.cause
+}
+
+// defaultUIAddr is --ui-addr's default, the first of the ports tried when
+// it was not given (see listenUI).
+const defaultUIAddr = "127.0.0.1:4000"
+
+// listenUI opens the inspector page's address. When --ui-addr was not
+// given and port 4000 is taken (another listen, perhaps), the next ports
+// up to 4009 are tried, as ngrok does for its inspector.
+func listenUI(addr string, given bool) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || given {
+		return ln, err
+	}
+	for port := 4001; port <= 4009; port++ {
+		if ln, err2 := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err2 == nil {
+			return ln, nil
+		}
+	}
+	return nil, fmt.Errorf("%w, and so are ports 4001 to 4009", err)
+}
+
+// uiHost is the host part of --ui-addr when it is a name, which the page
+// then answers to besides IP addresses and localhost.
+func uiHost(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	return host
 }

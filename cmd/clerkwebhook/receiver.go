@@ -19,11 +19,17 @@ type delivery struct {
 	received time.Time
 	method   string
 	path     string
+	uri      string // the request's path and query, as sent
 	header   http.Header
 	body     []byte // as the Handler read it (at most the body limit)
 	status   int
 	event    *clerkwebhook.Event // set when the callback ran
 	err      error               // the reason the Handler gave for a non-2xx answer
+
+	complete  bool     // with --forward-to: body is the whole body, read to its end
+	forwarded *attempt // with --forward-to: the app's answer, unless the body was incomplete
+
+	cause *string // the diagnosis, once made (see diagnosedCause)
 }
 
 type deliveryKey struct{}
@@ -37,6 +43,9 @@ type receiver struct {
 	limit   int64
 	handler *clerkwebhook.Handler
 	report  func(*delivery)
+	// forwarder, when set, gets every delivery at path, and its answer is
+	// the sender's (forward.go).
+	forwarder *forwarder
 }
 
 // newReceiver wires a Handler with in-memory deduplication, a fallback that
@@ -67,7 +76,7 @@ func newReceiver(v *clerkwebhook.Verifier, path string, report func(*delivery)) 
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d := &delivery{received: time.Now(), method: r.Method, path: r.URL.Path, header: r.Header.Clone()}
+	d := &delivery{received: time.Now(), method: r.Method, path: r.URL.Path, uri: r.URL.RequestURI(), header: r.Header.Clone()}
 	defer func() { rc.report(d) }()
 	if r.URL.Path != rc.path {
 		d.status = http.StatusNotFound
@@ -81,10 +90,23 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := &teeBody{r: http.MaxBytesReader(w, r.Body, rc.limit), limit: rc.limit}
 	r.Body = body
 	r = r.WithContext(context.WithValue(r.Context(), deliveryKey{}, d))
+	var held *heldResponse
 	sw := &statusWriter{ResponseWriter: w}
+	if rc.forwarder != nil {
+		held = newHeldResponse()
+		sw.ResponseWriter = held
+	}
 	rc.handler.ServeHTTP(sw, r)
 	d.status = sw.status
+	if held != nil {
+		// The Handler stops reading at an error, or never starts (a GET):
+		// the app gets the whole body all the same, up to the limit.
+		d.complete = r.ContentLength <= rc.limit && body.readToEnd()
+	}
 	d.body = body.buf.Bytes()
+	if held != nil {
+		rc.forwardDelivery(w, r, d, held)
+	}
 }
 
 // teeBody keeps a copy of what the Handler reads, up to limit bytes.
@@ -103,6 +125,13 @@ func (t *teeBody) Read(p []byte) (int, error) {
 }
 
 func (t *teeBody) Close() error { return t.r.Close() }
+
+// readToEnd reads what the Handler left of the body, keeping it, and
+// reports whether the body ended within the limit.
+func (t *teeBody) readToEnd() bool {
+	_, err := io.Copy(io.Discard, t)
+	return err == nil
+}
 
 type statusWriter struct {
 	http.ResponseWriter
