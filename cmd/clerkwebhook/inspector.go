@@ -111,6 +111,7 @@ type inspector struct {
 	path        string
 	uiHost      string // the host named in --ui-addr, accepted as Host
 	keep        int
+	bodyBudget  int // keptBodyBudget; smaller in tests
 	token       string
 	page        []byte // index.html with the token
 
@@ -147,7 +148,7 @@ func newInspector(c inspectorConfig) (*inspector, error) {
 	}
 	in := &inspector{
 		secret: c.secret, forwarder: c.forwarder, receiverURL: c.receiverURL, path: c.path,
-		uiHost: c.uiHost, keep: c.keep, token: hex.EncodeToString(token),
+		uiHost: c.uiHost, keep: c.keep, bodyBudget: keptBodyBudget, token: hex.EncodeToString(token),
 		ring: make([]*entry, c.keep), nextSeq: 1,
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -174,7 +175,7 @@ func (in *inspector) add(d *delivery, cause string) {
 	in.ring[(in.start+in.n)%in.keep] = e
 	in.n++
 	in.keptBytes += len(e.body)
-	for in.keptBytes > keptBodyBudget && in.n > 1 {
+	for in.keptBytes > in.bodyBudget && in.n > 1 {
 		in.evictOldest()
 	}
 	in.touch(e)
@@ -224,9 +225,9 @@ func newEntry(d *delivery, cause string) *entry {
 		e.cause = "Clerk sends only POST"
 	}
 	e.messageID = messageID(d.header)
+	e.eventType, e.objectID = d.eventType(), d.dataID() // as the terminal shows them
 	if d.event != nil {
 		e.verified = true
-		e.eventType, e.objectID = d.eventType(), d.dataID()
 		e.occurredAt = d.event.OccurredAt()
 		if p, err := d.event.Payload(); err != nil {
 			e.payload = err.Error()
@@ -235,14 +236,9 @@ func newEntry(d *delivery, cause string) *entry {
 		}
 	} else {
 		var env struct {
-			Type      string `json:"type"`
-			Timestamp int64  `json:"timestamp"`
-			Data      struct {
-				ID string `json:"id"`
-			} `json:"data"`
+			Timestamp int64 `json:"timestamp"`
 		}
-		_ = json.Unmarshal(d.body, &env) // what can be read of it, for display
-		e.eventType, e.objectID = env.Type, env.Data.ID
+		_ = json.Unmarshal(d.body, &env)                                         // for display, like peek
 		e.occurredAt = clerkwebhook.Event{Timestamp: env.Timestamp}.OccurredAt() // the library's reading of it
 	}
 	if d.forwarded != nil {
