@@ -314,9 +314,6 @@ func (in *inspector) hostAllowed(host string) bool {
 // checkPost refuses a state-changing request that did not come from the
 // page itself (see the comment at the top of this file).
 func (in *inspector) checkPost(r *http.Request) error {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-		return fmt.Errorf("refused: a %s request (Sec-Fetch-Site); replays come only from the inspector page", strconv.Quote(site))
-	}
 	switch origin := r.Header.Get("Origin"); origin {
 	case "":
 		return errors.New("refused: no Origin header; replays come only from the inspector page, whose requests carry one")
@@ -326,6 +323,11 @@ func (in *inspector) checkPost(r *http.Request) error {
 		if !strings.EqualFold(origin, "http://"+r.Host) {
 			return fmt.Errorf("refused: Origin %s is not the inspector page's", strconv.Quote(origin))
 		}
+	}
+	// What a browser says of the request, when it says it: an Origin is
+	// enough today, and this holds should a browser ever send a wrong one.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return fmt.Errorf("refused: a %s request (Sec-Fetch-Site); replays come only from the inspector page", strconv.Quote(site))
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get(tokenHeader)), []byte(in.token)) != 1 {
 		return errors.New("refused: missing or wrong " + tokenHeader + " header; replays come only from the inspector page")
@@ -562,7 +564,7 @@ func (in *inspector) serveDetail(w http.ResponseWriter, _ *http.Request, e entry
 	}
 	for _, a := range e.attempts {
 		av := attemptView{Kind: a.kind, MessageID: shownText(a.messageID), At: a.at.Format("15:04:05.000"),
-			Duration: a.duration.Round(time.Millisecond).String(), Status: a.status, StatusText: shownText(a.statusMsg),
+			Duration: roundDuration(a.duration), Status: a.status, StatusText: shownText(a.statusMsg),
 			Answer: visibleText(a.answer), AnswerTruncated: a.truncated}
 		if a.err != nil {
 			av.Error = shownText(a.err.Error())
@@ -697,4 +699,13 @@ func shutdownAll(ctx context.Context, servers ...*http.Server) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// roundDuration writes how long the app took: to the microsecond below a
+// millisecond, else to the millisecond.
+func roundDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -119,9 +119,9 @@
     }
     const tr = el('tr', {'data-seq': String(r.seq), tabindex: '0', title: r.received},
       el('td', {class: 'time'}, r.time),
-      el('td', {class: 'id mono'}, orDash(r.messageId)),
-      el('td', {class: 'type mono'}, orDash(r.type)),
-      el('td', {class: 'object mono'}, orDash(r.objectId)),
+      el('td', {class: 'id mono', title: r.messageId}, orDash(r.messageId)),
+      el('td', {class: 'type mono', title: r.type}, orDash(r.type)),
+      el('td', {class: 'object mono', title: r.objectId}, orDash(r.objectId)),
       el('td', {class: 'verdict ' + (r.accepted ? 'ok' : 'bad')}, verdict),
       el('td', {class: 'forwarded ' + (r.forwarded === '' ? '' : r.forwardOk ? 'ok' : 'bad')}, orDash(fwd)),
       el('td', {class: 'cause'}, r.cause));
