@@ -58,8 +58,8 @@ var uiFiles embed.FS
 const (
 	// defaultKeep is --keep's default.
 	defaultKeep = 500
-	// keptBodyBudget bounds the bodies kept altogether: the oldest
-	// deliveries go early when large bodies would pass it.
+	// keptBodyBudget bounds the bodies and headers kept altogether: the
+	// oldest deliveries go early when large ones would pass it.
 	keptBodyBudget = 64 << 20
 	// maxAttempts bounds the app's answers kept for one delivery (the
 	// first, forwarded one, and the latest replays).
@@ -174,16 +174,29 @@ func (in *inspector) add(d *delivery, cause string) {
 	}
 	in.ring[(in.start+in.n)%in.keep] = e
 	in.n++
-	in.keptBytes += len(e.body)
+	in.keptBytes += e.size()
 	for in.keptBytes > in.bodyBudget && in.n > 1 {
 		in.evictOldest()
 	}
 	in.touch(e)
 }
 
+// size is what an entry holds that a sender chose: its body and headers
+// (up to 1 MiB each, the receiver's limits).
+func (e *entry) size() int {
+	n := len(e.body)
+	for name, values := range e.header {
+		n += len(name)
+		for _, v := range values {
+			n += len(v)
+		}
+	}
+	return n
+}
+
 // evictOldest drops the oldest entry; in.mu is held.
 func (in *inspector) evictOldest() {
-	in.keptBytes -= len(in.ring[in.start].body)
+	in.keptBytes -= in.ring[in.start].size()
 	in.ring[in.start] = nil
 	in.start = (in.start + 1) % in.keep
 	in.n--
@@ -216,7 +229,9 @@ func (in *inspector) lookup(seq int64) *entry {
 // and type, message id and object id from the verified event, else from
 // the unverified body.
 func newEntry(d *delivery, cause string) *entry {
-	e := &entry{received: d.received, method: d.method, uri: d.uri, header: d.header, body: d.body,
+	// The body is copied to its size: the receiver's buffer may have grown
+	// to twice that.
+	e := &entry{received: d.received, method: d.method, uri: d.uri, header: d.header, body: bytes.Clone(d.body),
 		status: d.status, verdict: d.verdict(), accepted: d.status >= 200 && d.status < 300, cause: cause}
 	if d.err != nil {
 		e.errText = d.err.Error()
@@ -455,8 +470,7 @@ func (in *inspector) forwardTarget() string {
 // changes, as it changes. A comment every 20 seconds finds a gone client.
 func (in *inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	// The server's read deadline would end the stream (Go cancels the
-	// request when its background read times out).
+	// The stream outlives the server's ReadTimeout: no read deadline.
 	_ = rc.SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)

@@ -57,7 +57,6 @@ with "clerkwebhook send". It prints the URL it listens on (with --addr
 
 const listenExample = `  clerkwebhook listen --secret "$CLERK_WEBHOOK_SIGNING_SECRET" --forward-to http://127.0.0.1:8080/api/clerk
   # open http://127.0.0.1:4000/ in a browser; in another terminal:
-  # in another terminal:
   clerkwebhook send --secret "$CLERK_WEBHOOK_SIGNING_SECRET" user.created
 `
 

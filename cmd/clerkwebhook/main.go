@@ -2,7 +2,7 @@
 // developer's machine, using the clerkwebhook library for every verification.
 //
 //	clerkwebhook demo                          # a self-contained tour: receiver, good and bad deliveries
-//	clerkwebhook listen --secret whsec_...     # a local receiver that explains every rejection
+//	clerkwebhook listen --secret whsec_...     # a local receiver that explains every rejection, with a page
 //	clerkwebhook send user.created             # a signed fixture, POSTed as Clerk would
 //	clerkwebhook sign body.json                # the three svix-* headers for a body
 //	clerkwebhook verify --headers h.txt body.json   # is this capture genuine, and if not, why?
@@ -49,7 +49,8 @@ Commands:
   demo     start a receiver and send it every fixture plus forged, tampered,
            stale, future, oversized, header-less, GET and duplicate deliveries
   listen   run a local receiver that prints one line per delivery and explains
-           every rejection
+           every rejection; shows them on a page, and forwards them to your
+           app with --forward-to
   send     sign a payload (event type fixture, file or stdin) and POST it as
            Clerk would; with --from-capture, replay a captured delivery
   sign     print the svix-id, svix-timestamp and svix-signature headers for a body
