@@ -114,6 +114,7 @@ type inspector struct {
 	bodyBudget  int // keptBodyBudget; smaller in tests
 	token       string
 	page        []byte // index.html with the token
+	started     string // when this listener started: a page open across a restart reloads
 
 	mu        sync.Mutex
 	ring      []*entry // a circle of keep entries; start is the oldest
@@ -149,7 +150,7 @@ func newInspector(c inspectorConfig) (*inspector, error) {
 	in := &inspector{
 		secret: c.secret, forwarder: c.forwarder, receiverURL: c.receiverURL, path: c.path,
 		uiHost: c.uiHost, keep: c.keep, bodyBudget: keptBodyBudget, token: hex.EncodeToString(token),
-		ring: make([]*entry, c.keep), nextSeq: 1,
+		ring: make([]*entry, c.keep), nextSeq: 1, started: time.Now().Format(time.RFC3339Nano),
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	// The token is hex: nothing to escape in an attribute.
@@ -239,8 +240,8 @@ func newEntry(d *delivery, cause string) *entry {
 	if d.verdict() == "method not allowed" {
 		e.cause = "Clerk sends only POST"
 	}
-	e.messageID = messageID(d.header)
-	e.eventType, e.objectID = d.eventType(), d.dataID() // as the terminal shows them
+	// As the terminal shows them.
+	e.messageID, e.eventType, e.objectID = d.messageID(), d.eventType(), d.dataID()
 	if d.event != nil {
 		e.verified = true
 		e.occurredAt = d.event.OccurredAt()
@@ -253,8 +254,9 @@ func newEntry(d *delivery, cause string) *entry {
 		var env struct {
 			Timestamp int64 `json:"timestamp"`
 		}
-		_ = json.Unmarshal(d.body, &env)                                         // for display, like peek
-		e.occurredAt = clerkwebhook.Event{Timestamp: env.Timestamp}.OccurredAt() // the library's reading of it
+		// For display, like peek; the library reads the number.
+		_ = json.Unmarshal(d.body, &env)
+		e.occurredAt = clerkwebhook.Event{Timestamp: env.Timestamp}.OccurredAt()
 	}
 	if d.forwarded != nil {
 		e.attempts = []*attempt{d.forwarded}
@@ -434,6 +436,7 @@ func (e *entry) row() rowView {
 // update is one server-sent event: the rows new or changed since the
 // stream's previous event, oldest first, and the state of the ring.
 type update struct {
+	Started   string    `json:"started"`
 	Receiver  string    `json:"receiver"`
 	ForwardTo string    `json:"forwardTo"`
 	Keep      int       `json:"keep"`
@@ -448,7 +451,7 @@ type update struct {
 func (in *inspector) changesSince(version int64) (update, int64, <-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	u := update{Receiver: in.receiverURL + in.path, ForwardTo: in.forwardTarget(), Keep: in.keep, Kept: in.n,
+	u := update{Started: in.started, Receiver: in.receiverURL + in.path, ForwardTo: in.forwardTarget(), Keep: in.keep, Kept: in.n,
 		Dropped: in.dropped, Oldest: in.nextSeq - int64(in.n), Rows: []rowView{}}
 	for i := 0; i < in.n; i++ {
 		if e := in.ring[(in.start+i)%in.keep]; e.version > version {

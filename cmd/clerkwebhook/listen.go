@@ -210,11 +210,7 @@ func listenLine(d *delivery, secret string, tolerance time.Duration) string {
 			verdict += "; cause: " + shownText(cause)
 		}
 	}
-	id := messageID(d.header)
-	if id == "" { // perhaps under another name (x-svix-id): show it all the same
-		id = messageID(diagnose.StandardNames(d.header))
-	}
-	return strings.Join([]string{d.received.Format("15:04:05"), shownOrDash(id),
+	return strings.Join([]string{d.received.Format("15:04:05"), shownOrDash(d.messageID()),
 		shownOrDash(d.eventType()), shownOrDash(d.dataID()), verdict}, "  ")
 }
 
@@ -262,4 +258,13 @@ func uiHost(addr string) string {
 		return ""
 	}
 	return host
+}
+
+// messageID is the delivery's message id, perhaps under another name
+// (x-svix-id): shown all the same.
+func (d *delivery) messageID() string {
+	if id := messageID(d.header); id != "" {
+		return id
+	}
+	return messageID(diagnose.StandardNames(d.header))
 }

@@ -19,6 +19,7 @@
   // delivery in view: kept when an update redraws the detail view.
   let message = {seq: 0, text: ''};
   let curlOpen = 0;
+  let started = ''; // the listener's start: another one means another page
 
   // el makes an element: el('td', {class: 'x', title: 't'}, 'text', child).
   // Strings become text nodes.
@@ -62,6 +63,12 @@
   }
 
   function apply(u) {
+    if (started !== '' && u.started !== started) {
+      // The listener restarted: its deliveries, numbers and token are new.
+      location.reload();
+      return;
+    }
+    started = u.started;
     document.getElementById('receiver').textContent = u.receiver;
     forwardTo = u.forwardTo;
     const fwd = document.getElementById('forward-to');
