@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return m.Run() // listing the tests needs no browser
+	}
 	dir, err := os.MkdirTemp("", "clerkwebhook-browsertest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,10 +53,10 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 
-	chromium := findBrowser()
+	chromium, err := findBrowser()
 	switch {
-	case chromium == "":
-		unusable = "no browser: install Debian's chromium (apt-get install chromium) or set CLERKWEBHOOK_CHROMIUM"
+	case err != nil:
+		unusable = err.Error()
 	default:
 		command = filepath.Join(dir, "clerkwebhook")
 		args := []string{"build", "-o", command}
@@ -96,17 +100,20 @@ func run(m *testing.M) int {
 }
 
 // findBrowser returns the browser to drive: $CLERKWEBHOOK_CHROMIUM, else
-// Debian's chromium, else "".
-func findBrowser() string {
+// Debian's chromium.
+func findBrowser() (string, error) {
 	if p := os.Getenv("CLERKWEBHOOK_CHROMIUM"); p != "" {
-		return p
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("no browser: CLERKWEBHOOK_CHROMIUM=%s: %w", p, err)
+		}
+		return p, nil
 	}
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	return ""
+	return "", errors.New("no browser: install Debian's chromium (apt-get install chromium) or set CLERKWEBHOOK_CHROMIUM")
 }
 
 // needBrowser skips the test when there is no browser, or fails it in CI.
