@@ -39,9 +39,9 @@ import (
 //     shown as the terminal shows them (shownText): a control character
 //     or an invalid byte appears as its escape, not as nothing.
 //   - Replays change something (they send requests to the app), so they
-//     are POSTs that must come from the page itself: its Origin, no
-//     cross-site Sec-Fetch-Site, and this process's token in a custom
-//     header (checkPost). A request without an Origin, or with
+//     are POSTs that must come from the page itself: its Origin, a
+//     Sec-Fetch-Site of same-origin when there is one, and this process's
+//     token in a custom header (checkPost). A request without an Origin, or with
 //     "Origin: null" (an opaque origin: a sandboxed frame, a file, a form
 //     posted under Referrer-Policy: no-referrer, a cross-origin redirect),
 //     is refused: the page's fetch() always sends its origin, and a null
@@ -58,9 +58,9 @@ var uiFiles embed.FS
 const (
 	// defaultKeep is --keep's default.
 	defaultKeep = 500
-	// keptBodyBudget bounds the bodies and headers kept altogether: the
+	// keptBytesBudget bounds the bodies and headers kept altogether: the
 	// oldest deliveries go early when large ones would pass it.
-	keptBodyBudget = 64 << 20
+	keptBytesBudget = 64 << 20
 	// maxAttempts bounds the app's answers kept for one delivery (the
 	// first, forwarded one, and the latest replays).
 	maxAttempts = 20
@@ -111,7 +111,7 @@ type inspector struct {
 	path        string
 	uiHost      string // the host named in --ui-addr, accepted as Host
 	keep        int
-	bodyBudget  int // keptBodyBudget; smaller in tests
+	bytesBudget int // keptBytesBudget; smaller in tests
 	token       string
 	page        []byte // index.html with the token
 	started     string // when this listener started: a page open across a restart reloads
@@ -149,7 +149,7 @@ func newInspector(c inspectorConfig) (*inspector, error) {
 	}
 	in := &inspector{
 		secret: c.secret, forwarder: c.forwarder, receiverURL: c.receiverURL, path: c.path,
-		uiHost: c.uiHost, keep: c.keep, bodyBudget: keptBodyBudget, token: hex.EncodeToString(token),
+		uiHost: c.uiHost, keep: c.keep, bytesBudget: keptBytesBudget, token: hex.EncodeToString(token),
 		ring: make([]*entry, c.keep), nextSeq: 1, started: time.Now().Format(time.RFC3339Nano),
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -176,7 +176,7 @@ func (in *inspector) add(d *delivery, cause string) {
 	in.ring[(in.start+in.n)%in.keep] = e
 	in.n++
 	in.keptBytes += e.size()
-	for in.keptBytes > in.bodyBudget && in.n > 1 {
+	for in.keptBytes > in.bytesBudget && in.n > 1 {
 		in.evictOldest()
 	}
 	in.touch(e)

@@ -504,7 +504,7 @@ func TestInspectorRing(t *testing.T) {
 	t.Parallel()
 	in, err := newInspector(inspectorConfig{keep: 3, secret: newTestSecret(t)})
 	require.NoError(t, err)
-	in.bodyBudget = 100
+	in.bytesBudget = 100
 	add := func(size int) {
 		in.add(&delivery{received: time.Now(), method: "POST", header: http.Header{}, body: make([]byte, size), status: 200}, "")
 	}
