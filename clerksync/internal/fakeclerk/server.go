@@ -188,9 +188,7 @@ func (s *Server) runBeforePage(p Page) {
 // knows the instance; then the endpoint.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	_, route := s.routes.Handler(r)
-	i := s.record(r, route)
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.setStatus(i, sw.status) }()
+	sw := &statusWriter{ResponseWriter: w, srv: s, i: s.record(r, route)}
 
 	if f, ok := s.takeFault(r.URL.Path); ok && s.applyFault(w, sw, r, f) {
 		return
@@ -249,22 +247,26 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// statusWriter remembers the status written, for the request log.
+// statusWriter puts the status in the request log as it is written, before
+// the client can read the answer.
 type statusWriter struct {
 	http.ResponseWriter
+	srv    *Server
+	i      int // in srv.log
 	status int
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
+		w.srv.setStatus(w.i, status)
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
