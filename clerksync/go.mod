@@ -4,11 +4,14 @@ go 1.26.0
 
 require (
 	github.com/clerk/clerk-sdk-go/v2 v2.7.0
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/riverqueue/river v0.51.2
+	github.com/riverqueue/river/riverdriver v0.51.2
+	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.2
+	github.com/riverqueue/river/riverdriver/riversqlite v0.51.2
+	github.com/riverqueue/river/rivertype v0.51.2
+	github.com/seed77920f6a/clerkwebhook v0.1.0
+	github.com/seed77920f6a/clerkwebhook/clerkriver v0.1.0
 	github.com/stretchr/testify v1.12.1
-)
-
-require (
-	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.43.0 // indirect
+	modernc.org/sqlite v1.62.0
 )

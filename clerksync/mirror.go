@@ -1,0 +1,131 @@
+package clerksync
+
+import (
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// A Mirror is a database's copy of one Clerk instance's users,
+// organizations and organization memberships: kept current by webhook
+// events (Register), made complete by reconciling with the Backend API
+// (Reconcile), and read with User, LookupUser, Organization and Members.
+// Its methods are safe for concurrent use, and several Mirrors (in one
+// process or several) may share one database.
+type Mirror struct {
+	db      *sql.DB
+	dialect Dialect
+	logger  *slog.Logger
+	api     *api // nil without a secret key
+	apiURL  string
+	lookups *lookups
+	now     func() time.Time
+	// leaseTTL is how long a reconcile's lease lasts without renewal.
+	leaseTTL time.Duration
+}
+
+// An Option configures New.
+type Option func(*options)
+
+type options struct {
+	key        string
+	apiURL     string
+	transport  http.RoundTripper
+	rate       int
+	per        time.Duration
+	retryLimit time.Duration
+	logger     *slog.Logger
+}
+
+// WithSecretKey gives the Mirror the instance's Backend API secret key
+// (sk_live_… or sk_test_…, the CLERK_SECRET_KEY of Clerk's documentation),
+// which Reconcile and LookupUser's fetch need. Without it the Mirror
+// follows webhooks only: Reconcile returns ErrNoSecretKey and LookupUser
+// reads the mirror alone. The key is sent to the API URL and nowhere else,
+// and never appears in an error or a log line.
+func WithSecretKey(key string) Option { return func(o *options) { o.key = key } }
+
+// WithAPIURL sets the Backend API's base URL, with its version path
+// (default APIURL, https://api.clerk.com/v1): a proxy of your own, or a
+// test double.
+func WithAPIURL(u string) Option { return func(o *options) { o.apiURL = u } }
+
+// WithTransport sets the http.RoundTripper the Backend API requests go
+// through (default http.DefaultTransport). The Mirror's pacing, retries and
+// timeouts wrap it.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithRequestRate makes the Mirror start at most n requests to the Backend
+// API in any period per (default DefaultRequestsPer10s per 10 seconds),
+// counting Reconcile's and LookupUser's together. Clerk's limit is per
+// instance, over every client of it.
+func WithRequestRate(n int, per time.Duration) Option {
+	return func(o *options) { o.rate, o.per = n, per }
+}
+
+// WithRetryLimit sets how long a request to the Backend API is retried
+// after 5xx answers, 429s and network errors before it fails with
+// ErrUnavailable (default DefaultRetryLimit, two minutes).
+func WithRetryLimit(d time.Duration) Option { return func(o *options) { o.retryLimit = d } }
+
+// WithLogger sets where the Mirror logs what it does not return as an
+// error: a reconcile's steps, a lookup that failed (default: nowhere).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// New returns the Mirror in db, whose SQL dialect is d. Create its tables
+// first with Migrate. It returns an error for a nil db, an unknown dialect,
+// an API URL that is not an absolute http(s) URL, or a rate or retry limit
+// that is not positive.
+//
+// On SQLite, open db with a busy timeout and immediate transactions, in WAL
+// mode, so that a reconcile and a server can share the file
+// (modernc.org/sqlite: "file:mirror.db?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate").
+func New(db *sql.DB, d Dialect, opts ...Option) (*Mirror, error) {
+	if db == nil {
+		return nil, fmt.Errorf("clerksync: New: nil *sql.DB")
+	}
+	if !d.valid() {
+		return nil, fmt.Errorf("clerksync: unknown dialect %q (want %q or %q)", d, SQLite, PostgreSQL)
+	}
+	o := options{apiURL: APIURL, rate: DefaultRequestsPer10s, per: 10 * time.Second, retryLimit: DefaultRetryLimit}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	u, err := url.Parse(o.apiURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("clerksync: the API URL %q is not an http(s) URL such as %s", redactURL(o.apiURL), APIURL)
+	}
+	if o.rate <= 0 || o.per <= 0 {
+		return nil, fmt.Errorf("clerksync: the request rate must be positive, not %d per %v", o.rate, o.per)
+	}
+	if o.retryLimit <= 0 {
+		return nil, fmt.Errorf("clerksync: the retry limit must be positive, not %v", o.retryLimit)
+	}
+	if strings.ContainsAny(o.key, " \t\r\n") {
+		return nil, fmt.Errorf("clerksync: the secret key has white space in it")
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.transport == nil {
+		o.transport = http.DefaultTransport
+	}
+	m := &Mirror{db: db, dialect: d, logger: o.logger, apiURL: strings.TrimRight(o.apiURL, "/"), now: time.Now, leaseTTL: leaseTTL}
+	if o.key != "" {
+		m.api = newAPI(o.key, m.apiURL, o.transport, newPacer(o.rate, o.per), o.retryLimit)
+	}
+	m.lookups = newLookups()
+	return m, nil
+}
+
+// HasAPI reports whether the Mirror has a secret key: whether Reconcile and
+// LookupUser's fetch work.
+func (m *Mirror) HasAPI() bool { return m.api != nil }
+
+// APIURL returns the Backend API's base URL the Mirror uses.
+func (m *Mirror) APIURL() string { return m.apiURL }
