@@ -545,7 +545,7 @@ func (r *run) listUsers(ctx context.Context) error {
 			}
 			next.stats.Users.Listed += int64(len(vs))
 			next.cursor = strconv.Itoa(offset + len(vs))
-			if len(vs) < pageSize {
+			if lastPage(len(vs), offset, r.stats.UserTotal) {
 				next.phase, next.cursor = phaseUsersSweep, ""
 			}
 			return nil
@@ -587,7 +587,7 @@ func (r *run) listOrganizations(ctx context.Context) error {
 			next.stats.OrgTotal = list.TotalCount
 			next.stats.MembershipTotal += members
 			next.cursor = strconv.Itoa(offset + len(vs))
-			if len(vs) < pageSize {
+			if lastPage(len(vs), offset, list.TotalCount) {
 				next.phase, next.cursor = phaseOrgsSweep, ""
 			}
 			return nil
@@ -647,8 +647,8 @@ func (r *run) listMembershipsOf(ctx context.Context, org string) error {
 				vs = append(vs, row)
 			}
 		}
+		done := !ok || lastPage(len(vs), offset, list.TotalCount)
 		offset += len(vs)
-		done := len(vs) < pageSize
 		err = r.step(ctx, func(tx *sql.Tx, next *run) error {
 			if err := r.m.applyVersions(ctx, tx, "organization_memberships", r.id, vs, &next.stats.Memberships); err != nil {
 				return err
@@ -667,6 +667,14 @@ func (r *run) listMembershipsOf(ctx context.Context, org string) error {
 			return nil
 		}
 	}
+}
+
+// lastPage reports whether a page of n records at offset ends a listing
+// of total records (as counted when the listing began, or as the page
+// says): an empty page, or a short one that reaches the total. A short
+// page short of the total is not taken as the end.
+func lastPage(n, offset int, total int64) bool {
+	return n == 0 || n < pageSize && int64(offset+n) >= total
 }
 
 // selectIDs runs a query of one text column and returns its values.
