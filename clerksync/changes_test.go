@@ -105,6 +105,15 @@ func (c *changer) lowOffsetChurn(n int) (deletedUsers []string) {
 	return deletedUsers
 }
 
+// lowOffsetDeletions deletes n of the oldest users.
+func (c *changer) lowOffsetDeletions(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range slices.Clone(c.users[:n]) {
+		c.deleteUser(id)
+	}
+}
+
 func (c *changer) createUser(old bool) {
 	u := fakeclerk.User{FirstName: pick(c.rng, "Ada", "Bruno", "Chen"), LastName: pick(c.rng, "Okafor", "Silva"),
 		EmailAddress: fmt.Sprintf("churn.%d@example.com", c.rng.Int64())}

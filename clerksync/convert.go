@@ -18,9 +18,11 @@ type version interface {
 	put(ctx context.Context, q querier, src source) error
 }
 
-func (r userRow) key() string                                          { return r.ID }
-func (r userRow) stamp() int64                                         { return deref(r.UpdatedAt) }
-func (r userRow) put(ctx context.Context, q querier, src source) error { return putUser(ctx, q, src, r) }
+func (r userRow) key() string  { return r.ID }
+func (r userRow) stamp() int64 { return deref(r.UpdatedAt) }
+func (r userRow) put(ctx context.Context, q querier, src source) error {
+	return putUser(ctx, q, src, r)
+}
 
 func (r organizationRow) key() string  { return r.ID }
 func (r organizationRow) stamp() int64 { return deref(r.UpdatedAt) }

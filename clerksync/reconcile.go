@@ -515,8 +515,124 @@ func (r *run) report(kind Kind, phase Phase, seen, total int64) {
 	r.progress(p)
 }
 
-// listUsers pages through the users, oldest first, from the run's cursor
-// (an offset).
+// Paging. Offset pagination shifts under a client paging through a list:
+// a record deleted before the client's offset moves every later one a
+// place earlier, so the first record of the next page is never seen. Each
+// page is therefore requested to overlap the previous one by pageOverlap
+// records, and must hold one of them (an anchor): then nothing between
+// the two pages was skipped. A page that holds none (more than
+// pageOverlap records deleted before the offset between two requests, or
+// the anchors themselves deleted) is read again from further back,
+// doubling the step each time, down to offset 0 if need be. A record
+// created before the offset moves the others a place later, and is read
+// twice, which changes nothing. So a listing returns every record that
+// exists from its start to its end; a record created or deleted during it
+// may be missed, and its webhook (or the next reconcile) brings it.
+
+// pageOverlap is how many records each page shares with the previous one.
+const pageOverlap = 50
+
+// A pageCursor is where a listing stands: the offset of the next request,
+// and the ids that page must hold one of.
+type pageCursor struct {
+	Offset  int      `json:"offset"`
+	Anchors []string `json:"anchors,omitempty"`
+	Back    int      `json:"back,omitempty"` // the last step back, when the anchors were not found
+}
+
+func parseCursor(s string) pageCursor {
+	var c pageCursor
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &c) // a cursor this package wrote
+	}
+	return c
+}
+
+func (c pageCursor) String() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// advance takes a page of ids read at c's offset from a list of total
+// records (as counted when the listing began, or as the page says), and
+// returns the indexes of the page's records not read before, the next
+// cursor, and whether the listing is over.
+func (c pageCursor) advance(ids []string, total int64) (fresh []int, next pageCursor, done bool) {
+	found := false
+	for _, id := range ids {
+		found = found || slices.Contains(c.Anchors, id)
+	}
+	if len(c.Anchors) > 0 && !found && c.Offset > 0 {
+		// Something may have been skipped: read again from further back.
+		back := max(2*c.Back, pageOverlap)
+		fresh = make([]int, len(ids))
+		for i := range ids {
+			fresh[i] = i
+		}
+		return fresh, pageCursor{Offset: max(c.Offset-back, 0), Anchors: c.Anchors, Back: back}, false
+	}
+	for i, id := range ids {
+		if !slices.Contains(c.Anchors, id) {
+			fresh = append(fresh, i)
+		}
+	}
+	if lastPage(len(ids), c.Offset, total) {
+		return fresh, pageCursor{}, true
+	}
+	overlap := min(pageOverlap, len(ids)/2)
+	return fresh, pageCursor{Offset: c.Offset + len(ids) - overlap, Anchors: slices.Clone(ids[len(ids)-overlap:])}, false
+}
+
+// lastPage reports whether a page of n records at offset ends a listing
+// of total records: an empty page, or a short one that reaches the total.
+// A short page short of the total is not taken as the end.
+func lastPage(n, offset int, total int64) bool {
+	return n == 0 || n < pageSize && int64(offset+n) >= total
+}
+
+// A lister reads the page at offset: its records as versions, in the
+// list's order, and the list's total (0 when the answer has none).
+type lister func(ctx context.Context, offset int) (vs []version, total int64, err error)
+
+// listPages pages through a list of kind from c, storing each page's new
+// records in table, with save recording the run's state after each page,
+// and reporting the progress towards total.
+func (r *run) listPages(ctx context.Context, kind Kind, table string, c pageCursor, list lister,
+	counts func(*runStats) *Counts, totalOf func(*runStats) int64, save func(next *run, c pageCursor, done bool, total int64)) error {
+	for {
+		vs, total, err := list(ctx, c.Offset)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(vs))
+		for i, v := range vs {
+			ids[i] = v.key()
+		}
+		fresh, next, done := c.advance(ids, total)
+		news := make([]version, len(fresh))
+		for i, j := range fresh {
+			news[i] = vs[j]
+		}
+		err = r.step(ctx, func(tx *sql.Tx, n *run) error {
+			if err := r.m.applyVersions(ctx, tx, table, r.id, news, counts(&n.stats)); err != nil {
+				return err
+			}
+			counts(&n.stats).Listed += int64(len(news))
+			save(n, next, done, total)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r.report(kind, Listing, counts(&r.stats).Listed, totalOf(&r.stats))
+		if done {
+			return nil
+		}
+		c = next
+	}
+}
+
+// listUsers pages through the users, oldest first, from the run's cursor.
 func (r *run) listUsers(ctx context.Context) error {
 	if r.cursor == "" {
 		n, err := r.m.api.countUsers(ctx)
@@ -525,79 +641,66 @@ func (r *run) listUsers(ctx context.Context) error {
 		}
 		r.stats.UserTotal = n
 	}
-	for r.phase == phaseUsers {
-		offset, _ := strconv.Atoi(r.cursor)
+	list := func(ctx context.Context, offset int) ([]version, int64, error) {
 		page, err := r.m.api.listUsers(ctx, offset)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		vs := make([]version, 0, len(page))
 		for _, u := range page {
 			row, err := userFromAPI(u)
 			if err != nil {
-				return malformed("GET", "/users", "user %d of the page at offset %d: %v", len(vs), offset, err)
+				return nil, 0, malformed("GET", "/users", "user %d of the page at offset %d: %v", len(vs), offset, err)
 			}
 			vs = append(vs, row)
 		}
-		err = r.step(ctx, func(tx *sql.Tx, next *run) error {
-			if err := r.m.applyVersions(ctx, tx, "users", r.id, vs, &next.stats.Users); err != nil {
-				return err
-			}
-			next.stats.Users.Listed += int64(len(vs))
-			next.cursor = strconv.Itoa(offset + len(vs))
-			if lastPage(len(vs), offset, r.stats.UserTotal) {
-				next.phase, next.cursor = phaseUsersSweep, ""
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		r.report(Users, Listing, r.stats.Users.Listed, r.stats.UserTotal)
+		return vs, r.stats.UserTotal, nil
 	}
-	return nil
+	return r.listPages(ctx, Users, "users", parseCursor(r.cursor), list,
+		func(s *runStats) *Counts { return &s.Users },
+		func(s *runStats) int64 { return s.UserTotal },
+		func(n *run, c pageCursor, done bool, _ int64) {
+			n.cursor = c.String()
+			if done {
+				n.phase, n.cursor = phaseUsersSweep, ""
+			}
+		})
 }
 
 // listOrganizations pages through the organizations, oldest first, and
 // adds up their members counts for the memberships' progress.
 func (r *run) listOrganizations(ctx context.Context) error {
-	for r.phase == phaseOrgs {
-		offset, _ := strconv.Atoi(r.cursor)
-		list, err := r.m.api.listOrganizations(ctx, offset)
+	var members int64 // of the page being stored
+	list := func(ctx context.Context, offset int) ([]version, int64, error) {
+		page, err := r.m.api.listOrganizations(ctx, offset)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		vs := make([]version, 0, len(list.Organizations))
-		var members int64
-		for _, o := range list.Organizations {
+		vs := make([]version, 0, len(page.Organizations))
+		members = 0
+		for _, o := range page.Organizations {
 			row, err := organizationFromAPI(o)
 			if err != nil {
-				return malformed("GET", "/organizations", "organization %d of the page at offset %d: %v", len(vs), offset, err)
+				return nil, 0, malformed("GET", "/organizations", "organization %d of the page at offset %d: %v", len(vs), offset, err)
 			}
 			vs = append(vs, row)
 			if o.MembersCount != nil {
 				members += *o.MembersCount
 			}
 		}
-		err = r.step(ctx, func(tx *sql.Tx, next *run) error {
-			if err := r.m.applyVersions(ctx, tx, "organizations", r.id, vs, &next.stats.Organizations); err != nil {
-				return err
-			}
-			next.stats.Organizations.Listed += int64(len(vs))
-			next.stats.OrgTotal = list.TotalCount
-			next.stats.MembershipTotal += members
-			next.cursor = strconv.Itoa(offset + len(vs))
-			if lastPage(len(vs), offset, list.TotalCount) {
-				next.phase, next.cursor = phaseOrgsSweep, ""
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		r.report(Organizations, Listing, r.stats.Organizations.Listed, r.stats.OrgTotal)
+		return vs, page.TotalCount, nil
 	}
-	return nil
+	return r.listPages(ctx, Organizations, "organizations", parseCursor(r.cursor), list,
+		func(s *runStats) *Counts { return &s.Organizations },
+		func(s *runStats) int64 { return s.OrgTotal },
+		func(n *run, c pageCursor, done bool, total int64) {
+			n.cursor = c.String()
+			n.stats.OrgTotal = total
+			n.stats.MembershipTotal += members // overlapping pages count a few twice: an estimate
+			if done {
+				n.phase, n.cursor = phaseOrgsSweep, ""
+			}
+		})
 }
 
 // listMemberships pages through the memberships of each organization the
@@ -611,13 +714,10 @@ func (r *run) listMemberships(ctx context.Context) error {
 			return err
 		}
 		if len(orgs) == 0 {
-			if err := r.step(ctx, func(_ *sql.Tx, next *run) error {
+			return r.step(ctx, func(_ *sql.Tx, next *run) error {
 				next.phase, next.cursor = phaseMembershipsSweep, ""
 				return nil
-			}); err != nil {
-				return err
-			}
-			break
+			})
 		}
 		for _, org := range orgs {
 			if err := r.listMembershipsOf(ctx, org); err != nil {
@@ -628,53 +728,37 @@ func (r *run) listMemberships(ctx context.Context) error {
 	return nil
 }
 
+// listMembershipsOf pages through an organization's memberships. An
+// organization Clerk no longer has has none: they are confirmed in the
+// sweep.
 func (r *run) listMembershipsOf(ctx context.Context, org string) error {
-	for offset := 0; ; {
-		list, ok, err := r.m.api.listMemberships(ctx, org, offset, nil)
-		if err != nil {
-			return err
+	path := "/organizations/" + org + "/memberships"
+	list := func(ctx context.Context, offset int) ([]version, int64, error) {
+		page, ok, err := r.m.api.listMemberships(ctx, org, offset, nil)
+		if err != nil || !ok {
+			return nil, 0, err
 		}
-		var vs []version
-		if ok { // else the organization is gone: its memberships are confirmed in the sweep
-			for _, mb := range list.OrganizationMemberships {
-				row, err := membershipFromAPI(mb)
-				if err == nil && row.OrganizationID != org {
-					err = fmt.Errorf("it is of organization %s", row.OrganizationID)
-				}
-				if err != nil {
-					return malformed("GET", "/organizations/"+org+"/memberships", "membership %d of the page at offset %d: %v", len(vs), offset, err)
-				}
-				vs = append(vs, row)
+		vs := make([]version, 0, len(page.OrganizationMemberships))
+		for _, mb := range page.OrganizationMemberships {
+			row, err := membershipFromAPI(mb)
+			if err == nil && row.OrganizationID != org {
+				err = fmt.Errorf("it is of organization %s", row.OrganizationID)
 			}
-		}
-		done := !ok || lastPage(len(vs), offset, list.TotalCount)
-		offset += len(vs)
-		err = r.step(ctx, func(tx *sql.Tx, next *run) error {
-			if err := r.m.applyVersions(ctx, tx, "organization_memberships", r.id, vs, &next.stats.Memberships); err != nil {
-				return err
+			if err != nil {
+				return nil, 0, malformed("GET", path, "membership %d of the page at offset %d: %v", len(vs), offset, err)
 			}
-			next.stats.Memberships.Listed += int64(len(vs))
-			if done {
-				next.cursor = org
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+			vs = append(vs, row)
 		}
-		r.report(Memberships, Listing, r.stats.Memberships.Listed, r.stats.MembershipTotal)
-		if done {
-			return nil
-		}
+		return vs, page.TotalCount, nil
 	}
-}
-
-// lastPage reports whether a page of n records at offset ends a listing
-// of total records (as counted when the listing began, or as the page
-// says): an empty page, or a short one that reaches the total. A short
-// page short of the total is not taken as the end.
-func lastPage(n, offset int, total int64) bool {
-	return n == 0 || n < pageSize && int64(offset+n) >= total
+	return r.listPages(ctx, Memberships, "organization_memberships", pageCursor{}, list,
+		func(s *runStats) *Counts { return &s.Memberships },
+		func(s *runStats) int64 { return s.MembershipTotal },
+		func(n *run, _ pageCursor, done bool, _ int64) {
+			if done {
+				n.cursor = org
+			}
+		})
 }
 
 // selectIDs runs a query of one text column and returns its values.
