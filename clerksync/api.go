@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,6 +276,7 @@ func clerkError(resp *http.Response) (code, message string) {
 
 // An api is the Backend API of one instance, through the SDK's clients.
 type api struct {
+	prefix  string // the base URL's path, /v1
 	t       *transport
 	users   *user.Client
 	orgs    *organization.Client
@@ -288,7 +290,11 @@ func newAPI(key, baseURL string, base http.RoundTripper, p *pacer, retryLimit ti
 		URL:        &baseURL,
 		Key:        &key,
 	}}
-	return &api{t: t, users: user.NewClient(cfg), orgs: organization.NewClient(cfg), members: organizationmembership.NewClient(cfg)}
+	a := &api{t: t, users: user.NewClient(cfg), orgs: organization.NewClient(cfg), members: organizationmembership.NewClient(cfg)}
+	if u, err := url.Parse(baseURL); err == nil {
+		a.prefix = strings.TrimRight(u.Path, "/")
+	}
+	return a
 }
 
 // call runs one SDK call and turns its error into an *APIError (or the
@@ -350,10 +356,12 @@ func notFound(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusNotFound && e.kind == nil
 }
 
-// malformed returns an ErrMalformedResponse about the answer to a request
-// that decoded but does not hold what it must.
-func malformed(method, path string, format string, args ...any) error {
-	return &APIError{Method: method, Path: path, Status: http.StatusOK, Err: fmt.Errorf(format, args...), kind: ErrMalformedResponse}
+// malformed returns an ErrMalformedResponse about the answer to a GET of
+// path (under the API's base URL) that decoded but does not hold what it
+// must.
+func (a *api) malformed(path string, format string, args ...any) error {
+	return &APIError{Method: http.MethodGet, Path: a.prefix + path, Status: http.StatusOK,
+		Err: fmt.Errorf(format, args...), kind: ErrMalformedResponse}
 }
 
 // clerkID matches the ids Clerk makes: a prefix, an underscore, base62.

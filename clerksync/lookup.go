@@ -121,11 +121,11 @@ func (m *Mirror) fetchUser(ctx context.Context, id string, f *fetch) {
 	}
 	row, err := userFromAPI(cu)
 	if err != nil {
-		f.err = malformed("GET", "/users/"+id, "%v", err)
+		f.err = m.api.malformed("/users/"+id, "%v", err)
 		return
 	}
 	if row.ID != id {
-		f.err = malformed("GET", "/users/"+id, "the answer is user %s", row.ID)
+		f.err = m.api.malformed("/users/"+id, "the answer is user %s", row.ID)
 		return
 	}
 	if err := putUser(ctx, m.db, fromAPI, row); err != nil {

@@ -650,7 +650,7 @@ func (r *run) listUsers(ctx context.Context) error {
 		for _, u := range page {
 			row, err := userFromAPI(u)
 			if err != nil {
-				return nil, 0, malformed("GET", "/users", "user %d of the page at offset %d: %v", len(vs), offset, err)
+				return nil, 0, r.m.api.malformed("/users", "user %d of the page at offset %d: %v", len(vs), offset, err)
 			}
 			vs = append(vs, row)
 		}
@@ -681,7 +681,7 @@ func (r *run) listOrganizations(ctx context.Context) error {
 		for _, o := range page.Organizations {
 			row, err := organizationFromAPI(o)
 			if err != nil {
-				return nil, 0, malformed("GET", "/organizations", "organization %d of the page at offset %d: %v", len(vs), offset, err)
+				return nil, 0, r.m.api.malformed("/organizations", "organization %d of the page at offset %d: %v", len(vs), offset, err)
 			}
 			vs = append(vs, row)
 			if o.MembersCount != nil {
@@ -745,7 +745,7 @@ func (r *run) listMembershipsOf(ctx context.Context, org string) error {
 				err = fmt.Errorf("it is of organization %s", row.OrganizationID)
 			}
 			if err != nil {
-				return nil, 0, malformed("GET", path, "membership %d of the page at offset %d: %v", len(vs), offset, err)
+				return nil, 0, r.m.api.malformed(path, "membership %d of the page at offset %d: %v", len(vs), offset, err)
 			}
 			vs = append(vs, row)
 		}
@@ -814,7 +814,7 @@ func (r *run) sweep(ctx context.Context, kind Kind) error {
 					if u, found, err = r.m.api.getUser(ctx, id); err == nil && found {
 						v, err = userFromAPI(u)
 						if err != nil {
-							err = malformed("GET", "/users/"+id, "%v", err)
+							err = r.m.api.malformed("/users/"+id, "%v", err)
 						}
 					}
 				} else {
@@ -822,7 +822,7 @@ func (r *run) sweep(ctx context.Context, kind Kind) error {
 					if o, found, err = r.m.api.getOrganization(ctx, id); err == nil && found {
 						v, err = organizationFromAPI(o)
 						if err != nil {
-							err = malformed("GET", "/organizations/"+id, "%v", err)
+							err = r.m.api.malformed("/organizations/"+id, "%v", err)
 						}
 					}
 				}
@@ -958,7 +958,7 @@ func (r *run) confirmMemberships(ctx context.Context, group []pendingMembership)
 		found := map[string]bool{}
 		if ok {
 			if list.TotalCount > int64(len(list.OrganizationMemberships)) {
-				return malformed("GET", path, "the list filtered by %d users has %d memberships, more than it returned", len(users), list.TotalCount)
+				return r.m.api.malformed(path, "the list filtered by %d users has %d memberships, more than it returned", len(users), list.TotalCount)
 			}
 			for _, mb := range list.OrganizationMemberships {
 				row, err := membershipFromAPI(mb)
@@ -966,7 +966,7 @@ func (r *run) confirmMemberships(ctx context.Context, group []pendingMembership)
 					err = fmt.Errorf("membership %s of organization %s and user %s is not one the filter asked for", row.ID, row.OrganizationID, row.UserID)
 				}
 				if err != nil {
-					return malformed("GET", path, "%v", err)
+					return r.m.api.malformed(path, "%v", err)
 				}
 				found[row.ID] = true
 				live = append(live, row)
