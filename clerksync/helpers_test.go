@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -341,15 +340,6 @@ func countRows(t *testing.T, db *testDB, table string) (live, tombstones int) {
 	return live, tombstones
 }
 
-// requestsTo counts the fake's requests whose route is one of routes.
-func requestsTo(srv *fakeclerk.Server, routes ...string) int {
-	n := 0
-	for _, r := range routes {
-		n += srv.RequestCount(r)
-	}
-	return n
-}
-
 // statuses counts the fake's answers by status.
 func statuses(srv *fakeclerk.Server) map[int]int {
 	out := map[int]int{}
@@ -358,5 +348,3 @@ func statuses(srv *fakeclerk.Server) map[int]int {
 	}
 	return out
 }
-
-var _ = slices.Sort[[]string]
