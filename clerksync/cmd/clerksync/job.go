@@ -82,7 +82,9 @@ type reconcileWorker struct {
 	stopping <-chan struct{} // closed when serve stops
 }
 
-func (w *reconcileWorker) Timeout(*river.Job[reconcileArgs]) time.Duration { return reconcileJobTimeout }
+func (w *reconcileWorker) Timeout(*river.Job[reconcileArgs]) time.Duration {
+	return reconcileJobTimeout
+}
 
 var errSliceOver = errors.New("the reconcile's slice is over")
 

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/fakeclerk"
+	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/synctest"
+	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+)
+
+// What the test files share: a fresh database on each engine, the service
+// running on it in this process, signed deliveries, waiting for River to
+// have applied everything, and a fake Backend API.
+
+const envPostgres = "CLERKWEBHOOK_TEST_POSTGRES"
+
+// secret signs every delivery of these tests. It is a test value.
+var secret = clerkwebhooktest.NewSecret()
+
+// eachDatabase runs the test once per engine, as subtests "sqlite" and
+// "postgres"; newDB returns the --db of a new, empty database each time it
+// is called. The PostgreSQL subtest needs scripts/with-services.
+//
+// The two run at once, in the one test's slot of go test's -parallel
+// (GOMAXPROCS by default): most of what they do is wait for River, and
+// subtests of their own in parallel would take a slot each, keeping the
+// other tests waiting while they do.
+func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
+	var both sync.WaitGroup
+	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
+	both.Go(func() {
+		t.Run("postgres", func(t *testing.T) {
+			testServer(t, envPostgres)
+			test(t, newPostgres)
+		})
+	})
+	both.Wait()
+}
+
+// newSQLite returns the --db of a new SQLite file. Its commits are synced
+// at checkpoints only (_synchronous=NORMAL, safe in WAL mode against a
+// process's crash, not an OS's): the default syncs each commit, which
+// costs about 7 ms here and would make the test of 20 histories slow
+// without testing anything more. TestRestartAfterSIGKILL uses the default.
+func newSQLite(t *testing.T) string {
+	return "sqlite:" + filepath.Join(t.TempDir(), "clerksync.db") + "?_synchronous=NORMAL"
+}
+
+var schemas atomic.Int64
+
+// newPostgres returns the --db of a new schema on the test server, first on
+// the URL's search_path, and drops the schema when the test ends.
+func newPostgres(t *testing.T) string {
+	t.Helper()
+	base := testServer(t, envPostgres)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("clerksync_cmd_test_%x_%d", time.Now().UnixNano(), schemas.Add(1))
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// A logBuffer keeps what a service logged.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A testService is the service running in this process on loopback
+// servers.
+type testService struct {
+	*service
+	URL     string     // the webhook server's, without the path
+	ReadURL string     // the read endpoints' server
+	logs    *logBuffer // what it and River logged; also on stderr with CLERKSYNC_TEST_LOG=1
+}
+
+// startService starts serve's service on db, as start does for the
+// command, after each configure has changed its configuration, and stops it
+// when the test ends. Without a configure setting a key, it has none.
+func startService(t *testing.T, db string, configure ...func(*serveConfig)) *testService {
+	t.Helper()
+	logs := &logBuffer{}
+	var out io.Writer = logs
+	if os.Getenv("CLERKSYNC_TEST_LOG") == "1" {
+		out = io.MultiWriter(logs, os.Stderr)
+	}
+	cfg := serveConfig{path: "/webhooks/clerk", db: db, secret: secret, api: apiFlags{url: "https://api.clerk.com/v1", rate: 80}}
+	for _, fn := range configure {
+		fn(&cfg)
+	}
+	svc, err := start(context.Background(), cfg, slog.New(slog.NewTextHandler(out, nil)))
+	require.NoError(t, err)
+	srv, reads := httptest.NewServer(svc.webhooks), httptest.NewServer(svc.reads)
+	t.Cleanup(func() {
+		srv.Close()
+		reads.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := svc.stop(ctx); err != nil {
+			t.Errorf("stopping the service: %v", err)
+		}
+	})
+	return &testService{service: svc, URL: srv.URL, ReadURL: reads.URL, logs: logs}
+}
+
+// withAPI gives the service the fake's URL and key, at a pace for tests,
+// and the periodic reconcile every (0: none).
+func withAPI(srv *fakeclerk.Server, every time.Duration) func(*serveConfig) {
+	return func(c *serveConfig) {
+		c.key, c.api, c.every = srv.Key(), apiFlags{url: srv.URL(), rate: 100000}, every
+	}
+}
+
+// post delivers m to the webhook endpoint at base once, signed now with the
+// tests' secret, and returns the status, or 0 on a transport error.
+func post(client *http.Client, base string, m synctest.Message) int {
+	return postSigned(client, base, secret, m)
+}
+
+// postSigned is post with a signature under key.
+func postSigned(client *http.Client, base, key string, m synctest.Message) int {
+	header := clerkwebhooktest.Sign(key, m.ID, time.Now(), m.Body)
+	req, err := http.NewRequest(http.MethodPost, base+"/webhooks/clerk", bytes.NewReader(m.Body))
+	if err != nil {
+		return 0
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// unfinishedJobs counts River's jobs that are still to run or running,
+// those of the reconcile left out.
+func unfinishedJobs(ctx context.Context, db *sql.DB) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM river_job
+		WHERE state IN ('available', 'pending', 'running', 'retryable', 'scheduled') AND kind <> 'clerksync.reconcile'`).Scan(&n)
+	return n, err
+}
+
+// waitDrained waits until River has run every webhook's job in db, then
+// fails the test for any job that did not complete: River's states,
+// counted, must be want completed jobs and nothing else.
+func waitDrained(t *testing.T, db *sql.DB, want int, within time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	stop := time.Now().Add(within)
+	for {
+		n, err := unfinishedJobs(ctx, db)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+		if time.Now().After(stop) {
+			t.Fatalf("%d jobs still unfinished after %v", n, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, map[string]int{"completed": want}, jobStates(t, db), "River's jobs by state")
+}
+
+// jobStates counts River's webhook jobs by state.
+func jobStates(t *testing.T, db *sql.DB) map[string]int {
+	t.Helper()
+	rows, err := db.Query(`SELECT state, count(*) FROM river_job WHERE kind <> 'clerksync.reconcile' GROUP BY state`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		require.NoError(t, rows.Scan(&state, &n))
+		out[state] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// get fetches base+path and returns the status and the decoded JSON body.
+func get(t *testing.T, client *http.Client, base, path string) (int, any) {
+	t.Helper()
+	resp, err := client.Get(base + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v), "GET %s", path)
+	return resp.StatusCode, v
+}
+
+// getter reads the read endpoints at base, for synctest.CheckState.
+func getter(t *testing.T, base string) synctest.Getter {
+	client := &http.Client{Timeout: 10 * time.Second}
+	return func(path string) (int, any) { return get(t, client, base, path) }
+}
+
+// testServer returns the value of the environment variable that names a test
+// server, set by scripts/with-services. Without it the test is skipped,
+// naming the variable (or, under the script, why it started no such
+// server), unless CLERKWEBHOOK_REQUIRE_SERVICES=1 (as in CI), where a
+// missing server is a failure.
+func testServer(t testing.TB, name string) string {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
+	if why := os.Getenv("CLERKWEBHOOK_TEST_SERVICES_MISSING"); why != "" {
+		msg = fmt.Sprintf("%s is not set: scripts/with-services: %s", name, why)
+	}
+	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// newFake starts a fakeclerk server, closed when the test ends.
+func newFake(t *testing.T) *fakeclerk.Server {
+	t.Helper()
+	srv := fakeclerk.New()
+	t.Cleanup(srv.Close)
+	return srv
+}
