@@ -30,7 +30,7 @@ func Envelope(typ clerkwebhook.EventType, ts int64, data map[string]any) []byte 
 	env["type"] = string(typ)
 	env["timestamp"] = ts
 	env["data"] = data
-	env["usersync_test_unknown"] = map[string]any{"added": "by a later Clerk"}
+	env["clerksync_test_unknown"] = map[string]any{"added": "by a later Clerk"}
 	b, err := json.Marshal(env)
 	if err != nil {
 		panic(err)
@@ -76,7 +76,7 @@ func (u UserVersion) Body(typ clerkwebhook.EventType) []byte {
 	data["email_addresses"] = emails
 	data["created_at"] = u.CreatedAt
 	data["updated_at"] = u.UpdatedAt
-	data["usersync_test_unknown"] = []any{1, "two", map[string]any{"three": 3}}
+	data["clerksync_test_unknown"] = []any{1, "two", map[string]any{"three": 3}}
 	return Envelope(typ, u.UpdatedAt+3, data)
 }
 
@@ -94,7 +94,7 @@ func (o OrganizationVersion) Data() map[string]any {
 	data["slug"] = o.Slug
 	data["created_at"] = o.CreatedAt
 	data["updated_at"] = o.UpdatedAt
-	data["usersync_test_unknown"] = true
+	data["clerksync_test_unknown"] = true
 	return data
 }
 
@@ -125,7 +125,7 @@ func (m MembershipVersion) Body(typ clerkwebhook.EventType, ts int64) []byte {
 	pud["user_id"] = m.UserID
 	data["created_at"] = m.CreatedAt
 	data["updated_at"] = m.UpdatedAt
-	data["usersync_test_unknown"] = "ignored"
+	data["clerksync_test_unknown"] = "ignored"
 	return Envelope(typ, ts, data)
 }
 
