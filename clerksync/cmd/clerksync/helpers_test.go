@@ -279,3 +279,11 @@ func newFake(t *testing.T) *fakeclerk.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+var messages atomic.Int64
+
+// eventMessage is the webhook Clerk sends for a change of the fake's
+// record id, as a new message.
+func eventMessage(srv *fakeclerk.Server, typ, id string) synctest.Message {
+	return synctest.Message{ID: fmt.Sprintf("msg_event_%d", messages.Add(1)), Body: srv.Event(typ, id)}
+}

@@ -117,7 +117,7 @@ func hintFor(err error, m *clerksync.Mirror) string {
 	case errors.Is(err, clerksync.ErrUnauthorized):
 		return "check " + EnvSecretKey + ": it must be the secret key (sk_…) of the instance whose webhooks this mirror receives"
 	case errors.Is(err, clerksync.ErrUnavailable):
-		return fmt.Sprintf("the Backend API at %s could not be reached; nothing was deleted on its account: run reconcile again later, it resumes where it stopped", m.APIURL())
+		return fmt.Sprintf("the Backend API at %s did not answer with anything but errors until the retry limit; nothing was deleted on its account: run reconcile again later, it resumes where it stopped", m.APIURL())
 	case errors.Is(err, clerksync.ErrMalformedResponse):
 		return fmt.Sprintf("the Backend API at %s answered with something Clerk's API does not send (is --api-url right?); nothing was changed on its account", m.APIURL())
 	case errors.Is(err, context.Canceled):
