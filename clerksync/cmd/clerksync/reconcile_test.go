@@ -255,5 +255,3 @@ func TestFetchOnMissThroughTheReadEndpoint(t *testing.T) {
 		assert.Contains(t, svc.logs.String(), "asking Clerk's Backend API")
 	})
 }
-
-
