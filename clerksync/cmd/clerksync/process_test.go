@@ -30,6 +30,9 @@ import (
 // envRunMain makes this test binary run the command instead of the tests.
 const envRunMain = "CLERKSYNC_TEST_RUN_MAIN"
 
+// envServeArgs, in startProcess's env, holds more flags for serve.
+const envServeArgs = "CLERKSYNC_TEST_SERVE_ARGS"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(envRunMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -56,7 +59,13 @@ var listening = regexp.MustCompile(`receiving webhooks at (http://\S+)/webhooks/
 // killed when the test ends, if it still runs.
 func startProcess(t *testing.T, db string, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--read-addr", "127.0.0.1:0", "--db", db, "--secret", secret)
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--read-addr", "127.0.0.1:0", "--db", db, "--secret", secret}
+	for _, e := range env {
+		if more, ok := strings.CutPrefix(e, envServeArgs+"="); ok {
+			args = append(args, strings.Fields(more)...)
+		}
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), envRunMain+"=1"), env...)
 	cmd.Stderr = io.Discard
 	if os.Getenv("CLERKSYNC_TEST_LOG") == "1" {
