@@ -35,10 +35,10 @@ const APIURL = clerk.APIURL
 // Defaults of the options.
 const (
 	// DefaultRequestsPer10s is how many requests a Mirror starts in any 10
-	// seconds at most (WithRequestRate). Clerk allows 100 per 10 seconds
-	// to a development instance (1000 to a production one) and counts
-	// every client of the instance: the margin is for the app's own
-	// calls.
+	// seconds at most, an eighth of a second apart (WithRequestRate).
+	// Clerk allows 100 per 10 seconds to a development instance (1000 to
+	// a production one) and counts every client of the instance: the
+	// margin is for the app's own calls.
 	DefaultRequestsPer10s = 80
 	// DefaultRetryLimit is how long a request is retried (5xx, 429,
 	// network errors) before it fails with ErrUnavailable (WithRetryLimit).
@@ -64,44 +64,59 @@ const (
 	maxBackoff = 15 * time.Second
 )
 
-// A pacer starts at most n requests in any window, and none before a
+// A pacer spaces the starts of requests at least interval apart (so that
+// at most n start in any period of n intervals, however many goroutines
+// ask, and with no burst that the requests of another process, or of the
+// process this one replaced, could add up with), and starts none before a
 // pause ends (a 429's Retry-After).
 type pacer struct {
-	n      int
-	window time.Duration
+	interval time.Duration
 
 	mu     sync.Mutex
-	starts []time.Time // the last n starts, oldest first
-	paused time.Time   // no start before
+	next   time.Time // the earliest next start
+	paused time.Time // no start before
 }
 
-func newPacer(n int, window time.Duration) *pacer {
-	return &pacer{n: n, window: window}
+func newPacer(n int, per time.Duration) *pacer {
+	return &pacer{interval: per / time.Duration(n)}
 }
 
-// wait blocks until a request may start, and records its start.
+// wait blocks until a request may start, and takes its place.
 func (p *pacer) wait(ctx context.Context) error {
 	for {
 		p.mu.Lock()
 		now := time.Now()
-		until := p.paused
-		if len(p.starts) >= p.n {
-			if next := p.starts[len(p.starts)-p.n].Add(p.window); next.After(until) {
-				until = next
+		if now.Before(p.paused) {
+			d := p.paused.Sub(now)
+			p.mu.Unlock()
+			if err := sleep(ctx, d); err != nil {
+				return err
 			}
+			continue
 		}
-		if !now.Before(until) {
-			p.starts = append(p.starts, now)
-			if len(p.starts) > p.n {
-				p.starts = append(p.starts[:0], p.starts[len(p.starts)-p.n:]...)
+		at := now
+		if p.next.After(at) {
+			at = p.next
+		}
+		p.next = at.Add(p.interval)
+		p.mu.Unlock()
+		if err := sleep(ctx, at.Sub(now)); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		now = time.Now()
+		if !now.Before(p.paused) {
+			// Spaced from when it really starts: a sleep that overran
+			// moves the next start too.
+			if next := now.Add(p.interval); next.After(p.next) {
+				p.next = next
 			}
 			p.mu.Unlock()
 			return nil
 		}
 		p.mu.Unlock()
-		if err := sleep(ctx, until.Sub(now)); err != nil {
-			return err
-		}
+		// A 429 came while this one waited: wait it out, then take a
+		// new place.
 	}
 }
 

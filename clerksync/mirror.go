@@ -60,10 +60,11 @@ func WithAPIURL(u string) Option { return func(o *options) { o.apiURL = u } }
 // timeouts wrap it.
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
 
-// WithRequestRate makes the Mirror start at most n requests to the Backend
-// API in any period per (default DefaultRequestsPer10s per 10 seconds),
-// counting Reconcile's and LookupUser's together. Clerk's limit is per
-// instance, over every client of it.
+// WithRequestRate makes the Mirror start its requests to the Backend API
+// at least per/n apart, so at most n in any period per (default
+// DefaultRequestsPer10s per 10 seconds: one every 125 ms), Reconcile's and
+// LookupUser's together. Clerk's limit is per instance, over every client
+// of it; evenly spaced requests leave room for the others'.
 func WithRequestRate(n int, per time.Duration) Option {
 	return func(o *options) { o.rate, o.per = n, per }
 }
@@ -100,7 +101,7 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Mirror, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("clerksync: the API URL %q is not an http(s) URL such as %s", redactURL(o.apiURL), APIURL)
 	}
-	if o.rate <= 0 || o.per <= 0 {
+	if o.rate <= 0 || o.per <= 0 || o.per/time.Duration(o.rate) <= 0 {
 		return nil, fmt.Errorf("clerksync: the request rate must be positive, not %d per %v", o.rate, o.per)
 	}
 	if o.retryLimit <= 0 {
