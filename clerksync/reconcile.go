@@ -598,7 +598,7 @@ type lister func(ctx context.Context, offset int) (vs []version, total int64, er
 // records in table, with save recording the run's state after each page,
 // and reporting the progress towards total.
 func (r *run) listPages(ctx context.Context, kind Kind, table string, c pageCursor, list lister,
-	counts func(*runStats) *Counts, totalOf func(*runStats) int64, save func(next *run, c pageCursor, done bool, total int64)) error {
+	counts func(*runStats) *Counts, totalOf func(*runStats) int64, save func(next *run, c pageCursor, done bool, total int64, news []version)) error {
 	for {
 		vs, total, err := list(ctx, c.Offset)
 		if err != nil {
@@ -618,7 +618,7 @@ func (r *run) listPages(ctx context.Context, kind Kind, table string, c pageCurs
 				return err
 			}
 			counts(&n.stats).Listed += int64(len(news))
-			save(n, next, done, total)
+			save(n, next, done, total, news)
 			return nil
 		})
 		if err != nil {
@@ -659,7 +659,7 @@ func (r *run) listUsers(ctx context.Context) error {
 	return r.listPages(ctx, Users, "users", parseCursor(r.cursor), list,
 		func(s *runStats) *Counts { return &s.Users },
 		func(s *runStats) int64 { return s.UserTotal },
-		func(n *run, c pageCursor, done bool, _ int64) {
+		func(n *run, c pageCursor, done bool, _ int64, _ []version) {
 			n.cursor = c.String()
 			if done {
 				n.phase, n.cursor = phaseUsersSweep, ""
@@ -670,14 +670,14 @@ func (r *run) listUsers(ctx context.Context) error {
 // listOrganizations pages through the organizations, oldest first, and
 // adds up their members counts for the memberships' progress.
 func (r *run) listOrganizations(ctx context.Context) error {
-	var members int64 // of the page being stored
+	members := map[string]int64{} // of the page being stored, by organization
 	list := func(ctx context.Context, offset int) ([]version, int64, error) {
 		page, err := r.m.api.listOrganizations(ctx, offset)
 		if err != nil {
 			return nil, 0, err
 		}
 		vs := make([]version, 0, len(page.Organizations))
-		members = 0
+		clear(members)
 		for _, o := range page.Organizations {
 			row, err := organizationFromAPI(o)
 			if err != nil {
@@ -685,7 +685,7 @@ func (r *run) listOrganizations(ctx context.Context) error {
 			}
 			vs = append(vs, row)
 			if o.MembersCount != nil {
-				members += *o.MembersCount
+				members[o.ID] = *o.MembersCount
 			}
 		}
 		return vs, page.TotalCount, nil
@@ -693,10 +693,12 @@ func (r *run) listOrganizations(ctx context.Context) error {
 	return r.listPages(ctx, Organizations, "organizations", parseCursor(r.cursor), list,
 		func(s *runStats) *Counts { return &s.Organizations },
 		func(s *runStats) int64 { return s.OrgTotal },
-		func(n *run, c pageCursor, done bool, total int64) {
+		func(n *run, c pageCursor, done bool, total int64, news []version) {
 			n.cursor = c.String()
 			n.stats.OrgTotal = total
-			n.stats.MembershipTotal += members // overlapping pages count a few twice: an estimate
+			for _, v := range news {
+				n.stats.MembershipTotal += members[v.key()]
+			}
 			if done {
 				n.phase, n.cursor = phaseOrgsSweep, ""
 			}
@@ -754,7 +756,7 @@ func (r *run) listMembershipsOf(ctx context.Context, org string) error {
 	return r.listPages(ctx, Memberships, "organization_memberships", pageCursor{}, list,
 		func(s *runStats) *Counts { return &s.Memberships },
 		func(s *runStats) int64 { return s.MembershipTotal },
-		func(n *run, _ pageCursor, done bool, _ int64) {
+		func(n *run, _ pageCursor, done bool, _ int64, _ []version) {
 			if done {
 				n.cursor = org
 			}

@@ -218,3 +218,27 @@ func TestReconcileConfirmsDeletions(t *testing.T) {
 		assert.Equal(t, 7, tombstones)
 	})
 }
+
+// The progress of a reconcile: for each kind, the listing's count of
+// records seen rises to Clerk's total (for memberships, the sum of the
+// organizations' members counts), and the rate is positive.
+func TestReconcileProgress(t *testing.T) {
+	t.Parallel()
+	srv := newFake(t)
+	srv.Generate(17, 1700, 600, 2)
+	m := newMirror(t, newSQLite(t), srv)
+	last := map[Kind]Progress{}
+	_, err := m.Reconcile(context.Background(), func(p Progress) {
+		if p.Phase == Listing {
+			assert.GreaterOrEqual(t, p.Seen, last[p.Kind].Seen, "%s went back", p.Kind)
+			last[p.Kind] = p
+		}
+	})
+	require.NoError(t, err)
+	for kind, want := range map[Kind]int64{Users: 1700, Organizations: 600, Memberships: 1200} {
+		p := last[kind]
+		assert.Equal(t, want, p.Seen, "%s seen", kind)
+		assert.Equal(t, want, p.Total, "%s total", kind)
+		assert.Positive(t, p.Rate, "%s rate", kind)
+	}
+}

@@ -22,7 +22,8 @@ type progressPrinter struct {
 	key     string // kind and phase of the line under way
 	last    clerksync.Progress
 	printed time.Time // when the line under way was last printed
-	pending bool      // last is not printed yet
+	seen    int64     // the count it printed then
+	pending bool      // last is not printed yet, and its count was not
 }
 
 const (
@@ -48,8 +49,8 @@ func (p *progressPrinter) update(pr clerksync.Progress) {
 		p.key = key
 		p.printed = time.Time{}
 	}
-	p.last, p.pending = pr, true
-	if time.Since(p.printed) >= p.every {
+	p.last, p.pending = pr, p.printed.IsZero() || pr.Seen != p.seen
+	if p.pending && time.Since(p.printed) >= p.every {
 		p.print()
 	}
 }
@@ -62,7 +63,7 @@ func (p *progressPrinter) print() {
 	} else {
 		fmt.Fprintln(p.w, line)
 	}
-	p.printed, p.pending = time.Now(), false
+	p.printed, p.seen, p.pending = time.Now(), p.last.Seen, false
 }
 
 // finish ends the line under way, printing its last state.
