@@ -100,9 +100,9 @@ func orStub(k payloadKind) payloadKind { k.orStub = true; return k }
 // isStub reports whether data is a deleted-object stub ({"deleted": true}):
 // whether json.Unmarshal of data into a struct{ Deleted *bool
 // `json:"deleted"` } leaves Deleted pointing to true, with the error that
-// decode would have. It reads data as the generated decoder of that struct
-// would (decode.go), but keeps the bool itself rather than a pointer to it,
-// which would cost an allocation on every stub.
+// decode would have. It reads data with the decoder's readers (decode.go),
+// as a generated decoder of that struct would, but keeps the bool itself
+// rather than a pointer to it, which would cost an allocation on every stub.
 func isStub(data json.RawMessage) (bool, error) {
 	d := newDecoder(data)
 	deleted := false // *Deleted, or false while Deleted is nil
