@@ -54,6 +54,7 @@ func TestRefusesWhatItCannotDecodeExactly(t *testing.T) {
 		{"type User struct{ I any }", "User.I: type any is not supported"},
 		{"type User struct{ T time.Time }", "User.T: type time.Time is not supported"},
 		{"type User struct{ S Stringy }\ntype Stringy []byte", "User.S: type Stringy ([]byte) is not supported"},
+		{"type User struct{ A Actorish }\ntype Actorish struct{}\nfunc (a *Actorish) UnmarshalJSON([]byte) error { return nil }", "User.A: type Actorish has UnmarshalJSON but no decodeJSON"},
 	} {
 		_, err := newPackage(parse(t, tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -79,7 +80,8 @@ func TestFieldsAsEncodingJSONSeesThem(t *testing.T) {
 		"type UnixMillis int64\n"+
 		"type Alias = string\n"+
 		"type Actorish struct{}\n"+
-		"func (a *Actorish) UnmarshalJSON([]byte) error { return nil }\n"))
+		"func (a *Actorish) UnmarshalJSON([]byte) error { return nil }\n"+
+		"func (a *Actorish) decodeJSON(d *decoder, depth int) {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
