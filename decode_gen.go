@@ -589,6 +589,7 @@ var keysOfIdentifierVerification = [...]string{
 	"nonce",
 	"message",
 	"error",
+	"channel",
 }
 
 // fieldOfIdentifierVerification returns the index of the field of
@@ -618,6 +619,8 @@ func fieldOfIdentifierVerification(k []byte) int {
 		return 9
 	case "error":
 		return 10
+	case "channel":
+		return 11
 	}
 	if len(k) > 136 {
 		return -1
@@ -646,6 +649,8 @@ func fieldOfIdentifierVerification(k []byte) int {
 		return 9
 	case "ERROR":
 		return 10
+	case "CHANNEL":
+		return 11
 	}
 	return -1
 }
@@ -687,6 +692,8 @@ func (v *IdentifierVerification) decodeJSON(d *decoder, depth int) {
 				}
 				v.Error.decodeJSON(d, depth+1)
 			}
+		case 11:
+			d.strPtr(&v.Channel)
 		default:
 			d.skip(depth + 1)
 		}
@@ -975,6 +982,8 @@ var keysOfPasskey = [...]string{
 	"name",
 	"last_used_at",
 	"verification",
+	"created_at",
+	"updated_at",
 }
 
 // fieldOfPasskey returns the index of the field of Passkey that the object key
@@ -991,6 +1000,10 @@ func fieldOfPasskey(k []byte) int {
 		return 3
 	case "verification":
 		return 4
+	case "created_at":
+		return 5
+	case "updated_at":
+		return 6
 	}
 	if len(k) > 48 {
 		return -1
@@ -1007,6 +1020,10 @@ func fieldOfPasskey(k []byte) int {
 		return 3
 	case "VERIFICATION":
 		return 4
+	case "CREATED_AT":
+		return 5
+	case "UPDATED_AT":
+		return 6
 	}
 	return -1
 }
@@ -1036,6 +1053,10 @@ func (v *Passkey) decodeJSON(d *decoder, depth int) {
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
+		case 5:
+			decodeInt(d, &v.CreatedAt)
+		case 6:
+			decodeInt(d, &v.UpdatedAt)
 		default:
 			d.skip(depth + 1)
 		}
@@ -1386,6 +1407,7 @@ func (v *EnterpriseAccount) decodeJSON(d *decoder, depth int) {
 var keysOfEnterpriseConnection = [...]string{
 	"id",
 	"object",
+	"enterprise_connection_id",
 	"protocol",
 	"provider",
 	"name",
@@ -1410,32 +1432,34 @@ func fieldOfEnterpriseConnection(k []byte) int {
 		return 0
 	case "object":
 		return 1
-	case "protocol":
+	case "enterprise_connection_id":
 		return 2
-	case "provider":
+	case "protocol":
 		return 3
-	case "name":
+	case "provider":
 		return 4
-	case "logo_public_url":
+	case "name":
 		return 5
-	case "domain":
+	case "logo_public_url":
 		return 6
-	case "domains":
+	case "domain":
 		return 7
-	case "active":
+	case "domains":
 		return 8
-	case "sync_user_attributes":
+	case "active":
 		return 9
-	case "allow_subdomains":
+	case "sync_user_attributes":
 		return 10
-	case "allow_idp_initiated":
+	case "allow_subdomains":
 		return 11
-	case "disable_additional_identifications":
+	case "allow_idp_initiated":
 		return 12
-	case "created_at":
+	case "disable_additional_identifications":
 		return 13
-	case "updated_at":
+	case "created_at":
 		return 14
+	case "updated_at":
+		return 15
 	}
 	if len(k) > 136 {
 		return -1
@@ -1446,32 +1470,34 @@ func fieldOfEnterpriseConnection(k []byte) int {
 		return 0
 	case "OBJECT":
 		return 1
-	case "PROTOCOL":
+	case "ENTERPRISE_CONNECTION_ID":
 		return 2
-	case "PROVIDER":
+	case "PROTOCOL":
 		return 3
-	case "NAME":
+	case "PROVIDER":
 		return 4
-	case "LOGO_PUBLIC_URL":
+	case "NAME":
 		return 5
-	case "DOMAIN":
+	case "LOGO_PUBLIC_URL":
 		return 6
-	case "DOMAINS":
+	case "DOMAIN":
 		return 7
-	case "ACTIVE":
+	case "DOMAINS":
 		return 8
-	case "SYNC_USER_ATTRIBUTES":
+	case "ACTIVE":
 		return 9
-	case "ALLOW_SUBDOMAINS":
+	case "SYNC_USER_ATTRIBUTES":
 		return 10
-	case "ALLOW_IDP_INITIATED":
+	case "ALLOW_SUBDOMAINS":
 		return 11
-	case "DISABLE_ADDITIONAL_IDENTIFICATIONS":
+	case "ALLOW_IDP_INITIATED":
 		return 12
-	case "CREATED_AT":
+	case "DISABLE_ADDITIONAL_IDENTIFICATIONS":
 		return 13
-	case "UPDATED_AT":
+	case "CREATED_AT":
 		return 14
+	case "UPDATED_AT":
+		return 15
 	}
 	return -1
 }
@@ -1489,30 +1515,32 @@ func (v *EnterpriseConnection) decodeJSON(d *decoder, depth int) {
 		case 1:
 			d.strPtr(&v.Object)
 		case 2:
-			d.str(&v.Protocol)
+			d.str(&v.EnterpriseConnectionID)
 		case 3:
-			d.str(&v.Provider)
+			d.str(&v.Protocol)
 		case 4:
-			d.str(&v.Name)
+			d.str(&v.Provider)
 		case 5:
-			d.strPtr(&v.LogoPublicURL)
+			d.str(&v.Name)
 		case 6:
-			d.strPtr(&v.Domain)
+			d.strPtr(&v.LogoPublicURL)
 		case 7:
-			decodeSliceOfString(d, &v.Domains, depth+1)
+			d.strPtr(&v.Domain)
 		case 8:
-			d.bool(&v.Active)
+			decodeSliceOfString(d, &v.Domains, depth+1)
 		case 9:
-			d.bool(&v.SyncUserAttributes)
+			d.bool(&v.Active)
 		case 10:
-			d.bool(&v.AllowSubdomains)
+			d.bool(&v.SyncUserAttributes)
 		case 11:
-			d.bool(&v.AllowIdPInitiated)
+			d.bool(&v.AllowSubdomains)
 		case 12:
-			d.bool(&v.DisableAdditionalIdentifications)
+			d.bool(&v.AllowIdPInitiated)
 		case 13:
-			decodeInt(d, &v.CreatedAt)
+			d.bool(&v.DisableAdditionalIdentifications)
 		case 14:
+			decodeInt(d, &v.CreatedAt)
+		case 15:
 			decodeInt(d, &v.UpdatedAt)
 		default:
 			d.skip(depth + 1)
@@ -2460,6 +2488,7 @@ var keysOfOrganization = [...]string{
 	"missing_member_with_elevated_permissions",
 	"max_allowed_memberships",
 	"admin_delete_enabled",
+	"membership_limit_set_by",
 	"public_metadata",
 	"private_metadata",
 	"created_by",
@@ -2495,20 +2524,22 @@ func fieldOfOrganization(k []byte) int {
 		return 9
 	case "admin_delete_enabled":
 		return 10
-	case "public_metadata":
+	case "membership_limit_set_by":
 		return 11
-	case "private_metadata":
+	case "public_metadata":
 		return 12
-	case "created_by":
+	case "private_metadata":
 		return 13
-	case "created_at":
+	case "created_by":
 		return 14
-	case "updated_at":
+	case "created_at":
 		return 15
-	case "last_active_at":
+	case "updated_at":
 		return 16
-	case "role_set_key":
+	case "last_active_at":
 		return 17
+	case "role_set_key":
+		return 18
 	}
 	if len(k) > 160 {
 		return -1
@@ -2537,20 +2568,22 @@ func fieldOfOrganization(k []byte) int {
 		return 9
 	case "ADMIN_DELETE_ENABLED":
 		return 10
-	case "PUBLIC_METADATA":
+	case "MEMBERSHIP_LIMIT_SET_BY":
 		return 11
-	case "PRIVATE_METADATA":
+	case "PUBLIC_METADATA":
 		return 12
-	case "CREATED_BY":
+	case "PRIVATE_METADATA":
 		return 13
-	case "CREATED_AT":
+	case "CREATED_BY":
 		return 14
-	case "UPDATED_AT":
+	case "CREATED_AT":
 		return 15
-	case "LAST_ACTIVE_AT":
+	case "UPDATED_AT":
 		return 16
-	case "ROLE_SET_KEY":
+	case "LAST_ACTIVE_AT":
 		return 17
+	case "ROLE_SET_KEY":
+		return 18
 	}
 	return -1
 }
@@ -2561,7 +2594,7 @@ type blockOfOrganization struct {
 	v              Organization
 	boolPtrs       [1]bool
 	intPtrs        [2]int
-	stringPtrs     [3]string
+	stringPtrs     [4]string
 	unixMillisPtrs [1]UnixMillis
 	raw            [64]byte
 }
@@ -2613,18 +2646,20 @@ func (v *Organization) decodeJSON(d *decoder, depth int) {
 		case 10:
 			d.bool(&v.AdminDeleteEnabled)
 		case 11:
-			d.rawMessage(&v.PublicMetadata, depth+1)
+			d.strPtr(&v.MembershipLimitSetBy)
 		case 12:
-			d.rawMessage(&v.PrivateMetadata, depth+1)
+			d.rawMessage(&v.PublicMetadata, depth+1)
 		case 13:
-			d.strPtr(&v.CreatedBy)
+			d.rawMessage(&v.PrivateMetadata, depth+1)
 		case 14:
-			decodeInt(d, &v.CreatedAt)
+			d.strPtr(&v.CreatedBy)
 		case 15:
-			decodeInt(d, &v.UpdatedAt)
+			decodeInt(d, &v.CreatedAt)
 		case 16:
-			decodeIntPtr(d, &v.LastActiveAt, &d.unixMillisPtrs)
+			decodeInt(d, &v.UpdatedAt)
 		case 17:
+			decodeIntPtr(d, &v.LastActiveAt, &d.unixMillisPtrs)
+		case 18:
 			d.strPtr(&v.RoleSetKey)
 		default:
 			d.skip(depth + 1)
@@ -2719,7 +2754,7 @@ type blockOfOrganizationMembership struct {
 	boolPtrs           [2]bool
 	intPtrs            [2]int
 	publicUserDataPtrs [1]PublicUserData
-	stringPtrs         [9]string
+	stringPtrs         [10]string
 	unixMillisPtrs     [1]UnixMillis
 	raw                [128]byte
 }
@@ -2999,7 +3034,7 @@ type blockOfOrganizationInvitation struct {
 	v                          OrganizationInvitation
 	publicInviterDataPtrs      [1]PublicInviterData
 	publicOrganizationDataPtrs [1]PublicOrganizationData
-	stringPtrs                 [7]string
+	stringPtrs                 [8]string
 	unixMillisPtrs             [1]UnixMillis
 	raw                        [64]byte
 }
@@ -3090,6 +3125,7 @@ func (v *OrganizationInvitation) decodeJSON(d *decoder, depth int) {
 // fields, by index.
 var keysOfPublicOrganizationData = [...]string{
 	"id",
+	"object",
 	"name",
 	"slug",
 	"image_url",
@@ -3103,14 +3139,16 @@ func fieldOfPublicOrganizationData(k []byte) int {
 	switch string(k) {
 	case "id":
 		return 0
-	case "name":
+	case "object":
 		return 1
-	case "slug":
+	case "name":
 		return 2
-	case "image_url":
+	case "slug":
 		return 3
-	case "has_image":
+	case "image_url":
 		return 4
+	case "has_image":
+		return 5
 	}
 	if len(k) > 36 {
 		return -1
@@ -3119,14 +3157,16 @@ func fieldOfPublicOrganizationData(k []byte) int {
 	switch string(appendFoldedName(buf[:0], k)) {
 	case "ID":
 		return 0
-	case "NAME":
+	case "OBJECT":
 		return 1
-	case "SLUG":
+	case "NAME":
 		return 2
-	case "IMAGE_URL":
+	case "SLUG":
 		return 3
-	case "HAS_IMAGE":
+	case "IMAGE_URL":
 		return 4
+	case "HAS_IMAGE":
+		return 5
 	}
 	return -1
 }
@@ -3142,12 +3182,14 @@ func (v *PublicOrganizationData) decodeJSON(d *decoder, depth int) {
 		case 0:
 			d.str(&v.ID)
 		case 1:
-			d.str(&v.Name)
+			d.strPtr(&v.Object)
 		case 2:
-			d.str(&v.Slug)
+			d.str(&v.Name)
 		case 3:
-			d.strPtr(&v.ImageURL)
+			d.str(&v.Slug)
 		case 4:
+			d.strPtr(&v.ImageURL)
+		case 5:
 			d.bool(&v.HasImage)
 		default:
 			d.skip(depth + 1)
@@ -3327,7 +3369,7 @@ type blockOfOrganizationDomain struct {
 	intPtrs                            [1]int
 	organizationDomainVerificationPtrs [1]OrganizationDomainVerification
 	publicOrganizationDataPtrs         [1]PublicOrganizationData
-	stringPtrs                         [2]string
+	stringPtrs                         [3]string
 	unixMillisPtrs                     [2]UnixMillis
 }
 

@@ -383,3 +383,43 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
+
+// The fields clerk-sdk-go v2.5–v2.7 added to the payloads decode, from the
+// fixtures that carry them (TestEveryFixtureDecodes checks that nothing of
+// them is lost on the way back out).
+func TestSDKv27Fields(t *testing.T) {
+	t.Parallel()
+	org, err := verifiedFixture(t, "organization.updated.json").Organization()
+	require.NoError(t, err)
+	require.NotNil(t, org.MembershipLimitSetBy)
+	assert.Equal(t, "billing_plan", *org.MembershipLimitSetBy)
+	org, err = verifiedFixture(t, "organization.created.json").Organization()
+	require.NoError(t, err)
+	assert.Nil(t, org.MembershipLimitSetBy, "null")
+
+	user, err := verifiedFixture(t, "user.updated.json").User()
+	require.NoError(t, err)
+	require.NotEmpty(t, user.Passkeys)
+	assert.Equal(t, UnixMillis(1764538120562), user.Passkeys[0].CreatedAt)
+	assert.Equal(t, UnixMillis(1764664287449), user.Passkeys[0].UpdatedAt)
+	var channels []string
+	for _, p := range user.PhoneNumbers {
+		if p.Verification != nil && p.Verification.Channel != nil {
+			channels = append(channels, *p.Verification.Channel)
+		}
+	}
+	assert.Equal(t, []string{"sms"}, channels)
+	var connections []string
+	for _, a := range user.EnterpriseAccounts {
+		if a.EnterpriseConnection != nil {
+			connections = append(connections, a.EnterpriseConnection.EnterpriseConnectionID)
+		}
+	}
+	assert.Equal(t, []string{"ent_conn_35Dq9fRjY2b5kWm8xN1pL4sT7vZ"}, connections)
+
+	inv, err := verifiedFixture(t, "organizationInvitation.created.json").OrganizationInvitation()
+	require.NoError(t, err)
+	require.NotNil(t, inv.PublicOrganizationData)
+	require.NotNil(t, inv.PublicOrganizationData.Object)
+	assert.Equal(t, "organization", *inv.PublicOrganizationData.Object)
+}
