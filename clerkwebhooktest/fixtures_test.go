@@ -54,6 +54,7 @@ func checkDelivers(t *testing.T, body []byte, wantType string) {
 }
 
 func TestFixtureForEveryEventType(t *testing.T) {
+	t.Parallel()
 	types := clerkwebhook.EventTypes()
 	require.NotEmpty(t, types)
 	for _, et := range types {
@@ -68,6 +69,7 @@ func TestFixtureForEveryEventType(t *testing.T) {
 }
 
 func TestEveryFixtureFileDelivers(t *testing.T) {
+	t.Parallel()
 	for _, name := range clerkwebhooktest.FixtureNames() {
 		t.Run(name, func(t *testing.T) {
 			body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
@@ -86,6 +88,7 @@ func TestEveryFixtureFileDelivers(t *testing.T) {
 }
 
 func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
+	t.Parallel()
 	for _, name := range clerkwebhooktest.FixtureNames() {
 		body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
 		var env struct {
@@ -98,6 +101,7 @@ func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
 }
 
 func TestFixtureReturnsCopy(t *testing.T) {
+	t.Parallel()
 	first := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
 	want := bytes.Clone(first)
 	for i := range first {
@@ -110,6 +114,7 @@ func TestFixtureReturnsCopy(t *testing.T) {
 // An unknown name fails loudly, naming the names there are: a nil body
 // would be signed and sent, and the test would prove nothing.
 func TestFixtureUnknownNamePanics(t *testing.T) {
+	t.Parallel()
 	for _, name := range []clerkwebhook.EventType{
 		"",
 		"agentTask.created", // the type inside unknown.future
@@ -133,6 +138,7 @@ func TestFixtureUnknownNamePanics(t *testing.T) {
 }
 
 func TestFixtureNamesMatchDirectory(t *testing.T) {
+	t.Parallel()
 	entries, err := os.ReadDir("../internal/fixtures/events")
 	require.NoError(t, err)
 	var onDisk []string
@@ -155,6 +161,7 @@ func TestFixtureNamesMatchDirectory(t *testing.T) {
 }
 
 func TestFixtureVariant(t *testing.T) {
+	t.Parallel()
 	onDisk, err := os.ReadFile("../internal/fixtures/events/role.deleted--full.json")
 	require.NoError(t, err)
 	assert.Equal(t, onDisk, clerkwebhooktest.Fixture("role.deleted--full"))
@@ -167,6 +174,7 @@ func TestFixtureVariant(t *testing.T) {
 }
 
 func TestFixtureFileMissing(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{
 		"nope.json",
 		"",
