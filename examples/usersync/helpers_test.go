@@ -36,23 +36,16 @@ const envPostgres = "CLERKWEBHOOK_TEST_POSTGRES"
 var secret = clerkwebhooktest.NewSecret()
 
 // eachDatabase runs the test once per engine, as subtests "sqlite" and
-// "postgres"; newDB returns the --db of a new, empty database each time it
-// is called. The PostgreSQL subtest needs scripts/with-services.
-//
-// The two run at once, in the one test's slot of go test's -parallel
-// (GOMAXPROCS by default): most of what they do is wait for River, and
-// subtests of their own in parallel would take a slot each, keeping the
-// other tests waiting while they do.
+// "postgres", in parallel (each has a database of its own); newDB returns
+// the --db of a new, empty database each time it is called. The
+// PostgreSQL subtest needs scripts/with-services.
 func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
-	var both sync.WaitGroup
-	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
-	both.Go(func() {
-		t.Run("postgres", func(t *testing.T) {
-			storetest.Service(t, envPostgres)
-			test(t, newPostgres)
-		})
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); test(t, newSQLite) })
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		storetest.Service(t, envPostgres)
+		test(t, newPostgres)
 	})
-	both.Wait()
 }
 
 // newSQLite returns the --db of a new SQLite file. Its commits are synced
