@@ -346,7 +346,7 @@ func BenchmarkHandlerLoad(b *testing.B) {
 		deliveries[i] = newDelivery(b, testSecret, fmt.Sprintf("msg_load_%06d", i), testNow, body)
 	}
 
-	h := NewHandler(testVerifier(b), WithErrorHandler(func(_ *http.Request, err error) { b.Error(err) }))
+	h := NewHandler(testVerifier(b), failOnError(b))
 	h.On(UserCreated, func(context.Context, Event) error { return nil })
 	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {

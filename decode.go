@@ -8,12 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// The decoders' roots are read from eventtypes_gen.go, so it is generated
-// first, whatever order go generate takes the files in (running it twice is
-// harmless).
-//go:generate go run ./internal/gen/eventtypes
-//go:generate go run ./internal/gen/decoders
-
 // The payload decoders. decode_gen.go, generated from the struct definitions
 // of the payload files, holds one decodeJSON method per struct type; this
 // file holds what they share: the decoder with its memory, and the readers

@@ -57,15 +57,27 @@ func (s ClaimState) String() string {
 // the same contract.
 //
 // A claim whose process died must not block the message forever: give
-// in-progress claims a lease, longer than a callback can take and shorter
-// than Svix's retry intervals after the first (5 minutes and more), after
-// which another delivery may take the message over. The Handler gives each
-// attempt a ClaimToken in the context it passes to all three methods; a
-// store that records it as the claim's owner can refuse a late Complete or
-// Release from an attempt whose claim was taken over (ErrLeaseExpired).
+// in-progress claims a lease, shorter than Svix's retry intervals after the
+// first (5 minutes and more), after which another delivery may take the
+// message over. A store whose claims can be renewed implements
+// LeaseRenewer, and the Handler keeps a claim alive while its callback
+// runs, so that a callback longer than the lease still runs once.
+//
+// Every claim has an owner: the ClaimToken of the context passed to Claim,
+// which the Handler makes with ClaimContext for each delivery attempt and
+// passes to every method. Only the owner completes, releases or renews its
+// claim; anyone else's call changes nothing and returns ErrLeaseExpired. A
+// call whose context carries no ClaimToken is refused: it returns an error
+// wrapping ErrNoClaimToken and changes nothing, so that two callers who
+// forgot ClaimContext are never taken for one owner (a Claim answered
+// Claimed while the message is in progress elsewhere). The stores of this
+// module all follow these rules, and clerkwebhooktest.TestDeduplicator
+// checks them.
 type Deduplicator interface {
 	// Claim atomically reserves id, or reports that it is Completed or
-	// InProgress elsewhere. An error makes the Handler answer 500.
+	// InProgress elsewhere. An error makes the Handler answer 500; with
+	// one, the state must not be Claimed (this module's stores answer
+	// InProgress), so that a caller who skips the error claims nothing.
 	Claim(ctx context.Context, id string) (ClaimState, error)
 	// Complete records that id was processed successfully.
 	Complete(ctx context.Context, id string) error
@@ -93,6 +105,25 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// A LeaseRenewer is a Deduplicator whose claims in progress can be renewed.
+// While a callback runs, the Handler renews its claim every third of the
+// lease; when a renewal finds the claim no longer its own (taken over, or
+// gone), it cancels the callback's context and reports the error in
+// Delivery.DedupErr. A process that dies stops renewing, and the message is
+// free again one lease later. The memory deduplicator, pgstore and
+// redisstore implement it.
+type LeaseRenewer interface {
+	Deduplicator
+	// Lease is how long a claim blocks other deliveries unless renewed.
+	Lease() time.Duration
+	// Renew extends the claim on id held by the ClaimToken in ctx to a
+	// whole lease from now. It returns nil when id is done already (the
+	// work finished first: there is nothing left to hold), and an error
+	// wrapping ErrLeaseExpired, changing nothing, when the caller does not
+	// hold the claim.
+	Renew(ctx context.Context, id string) error
+}
+
 // ClaimContext returns a copy of ctx carrying a new ClaimToken, unique across
 // processes. The Handler calls it once per delivery attempt; code that drives
 // a Deduplicator itself does the same, and passes the context (or one derived
@@ -109,48 +140,60 @@ func ClaimToken(ctx context.Context) string {
 	return t
 }
 
-// DefaultDedupTTL is how long NewMemoryDeduplicator remembers a processed
-// message when given a ttl of zero or less: Svix retries a failed message
-// over about 28 hours, and the Dashboard can replay one later still.
-const DefaultDedupTTL = 72 * time.Hour
+// DefaultRetention is how long a Deduplicator of this module remembers a
+// completed message (NewMemoryDeduplicator, pgstore, redisstore) when not
+// given WithRetention: Svix retries a failed message over about 28 hours,
+// and the Dashboard can replay one later still.
+const DefaultRetention = 72 * time.Hour
 
-// DefaultLease is how long an in-progress claim of NewMemoryDeduplicator
-// blocks other deliveries of the message: longer than the 15 seconds Svix
-// waits for an answer, so a callback still inside that window is never run
-// twice at once, and shorter than the 5 minutes before Svix's third attempt,
-// so a callback that never returns delays the message by one retry, not for
-// good.
+// DefaultLease is how long an in-progress claim blocks other deliveries of
+// the message, in every Deduplicator of this module, when not given
+// WithLease: longer than the 15 seconds Svix waits for an answer, so a
+// callback still inside that window is never run twice at once, and shorter
+// than the 5 minutes before Svix's third attempt, so a callback that never
+// returns delays the message by one retry, not for good.
 const DefaultLease = time.Minute
 
 // maxRemembered bounds the memory of NewMemoryDeduplicator: past it, the
 // oldest processed ids are forgotten first.
 const maxRemembered = 100_000
 
-// A MemoryOption configures NewMemoryDeduplicator.
+// A MemoryOption configures NewMemoryDeduplicator. A nil MemoryOption is
+// ignored.
 type MemoryOption func(*MemoryDeduplicator)
 
 // WithLease sets how long an in-progress claim blocks other deliveries of
 // the message (DefaultLease when not given). After it, a new delivery takes
 // the message over, and the late Complete or Release of the old one returns
-// ErrLeaseExpired. A lease of zero or less panics: it is a programming error.
+// ErrLeaseExpired. A lease of zero or less panics (see the package
+// documentation on configuration mistakes).
 func WithLease(d time.Duration) MemoryOption {
 	if d <= 0 {
-		panic("clerkwebhook: WithLease: the lease must be positive, got " + d.String())
+		panic("clerkwebhook: WithLease(" + d.String() + "): the lease must be positive")
 	}
 	return func(m *MemoryDeduplicator) { m.lease = d }
 }
 
+// WithRetention sets how long a completed message is remembered
+// (DefaultRetention when not given): a delivery of it within the retention
+// is Completed, and one after it runs the callback again. A retention of
+// zero or less panics (see the package documentation on configuration
+// mistakes).
+func WithRetention(d time.Duration) MemoryOption {
+	if d <= 0 {
+		panic("clerkwebhook: WithRetention(" + d.String() + "): the retention must be positive")
+	}
+	return func(m *MemoryDeduplicator) { m.retention = d }
+}
+
 // NewMemoryDeduplicator returns an in-process Deduplicator that remembers a
-// processed message for ttl (DefaultDedupTTL when ttl <= 0) and at most
+// processed message for DefaultRetention (see WithRetention) and at most
 // 100,000 processed messages, forgetting the oldest first, and leases
 // in-progress claims for DefaultLease (see WithLease). It is safe for
 // concurrent use. It suits a single instance; with several replicas, each
 // remembers only what it processed: use a shared store (see Deduplicator).
-func NewMemoryDeduplicator(ttl time.Duration, opts ...MemoryOption) *MemoryDeduplicator {
-	if ttl <= 0 {
-		ttl = DefaultDedupTTL
-	}
-	m := &MemoryDeduplicator{ttl: ttl, lease: DefaultLease, now: time.Now, state: map[string]memEntry{}}
+func NewMemoryDeduplicator(opts ...MemoryOption) *MemoryDeduplicator {
+	m := &MemoryDeduplicator{retention: DefaultRetention, lease: DefaultLease, now: time.Now, state: map[string]memEntry{}}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(m)
@@ -168,13 +211,13 @@ type memEntry struct {
 // MemoryDeduplicator is the in-process Deduplicator made by
 // NewMemoryDeduplicator.
 type MemoryDeduplicator struct {
-	ttl   time.Duration
-	lease time.Duration
-	now   func() time.Time
+	retention time.Duration
+	lease     time.Duration
+	now       func() time.Time
 
 	mu    sync.Mutex
 	state map[string]memEntry
-	order []memDone // completions, oldest first: expiry order, since ttl is fixed
+	order []memDone // completions, oldest first: expiry order, since the retention is fixed
 	head  int       // order[:head] are forgotten
 }
 
@@ -186,11 +229,28 @@ type memDone struct {
 	expires time.Time
 }
 
+// Lease implements LeaseRenewer.
+func (m *MemoryDeduplicator) Lease() time.Duration { return m.lease }
+
+// ownerOf returns the ClaimToken in ctx, or an error wrapping
+// ErrNoClaimToken when there is none.
+func ownerOf(ctx context.Context, op, id string) (string, error) {
+	token := ClaimToken(ctx)
+	if token == "" {
+		return "", fmt.Errorf("%w: %s message %s", ErrNoClaimToken, op, id)
+	}
+	return token, nil
+}
+
 // Claim implements Deduplicator. A claim in progress whose lease has ended
 // is taken over.
 func (m *MemoryDeduplicator) Claim(ctx context.Context, id string) (ClaimState, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err // the request is gone: claim nothing
+		return InProgress, err // the request is gone: claim nothing
+	}
+	owner, err := ownerOf(ctx, "claim", id)
+	if err != nil {
+		return InProgress, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -204,24 +264,48 @@ func (m *MemoryDeduplicator) Claim(ctx context.Context, id string) (ClaimState, 
 			return InProgress, nil
 		}
 	}
-	m.state[id] = memEntry{owner: ClaimToken(ctx), expires: now.Add(m.lease)}
+	m.state[id] = memEntry{owner: owner, expires: now.Add(m.lease)}
 	return Claimed, nil
 }
 
-// Complete implements Deduplicator. It returns ErrLeaseExpired, and changes
-// nothing, when the caller holds no claim on id: another delivery took it
-// over, or nobody claimed it.
-func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
+// Renew implements LeaseRenewer.
+func (m *MemoryDeduplicator) Renew(ctx context.Context, id string) error {
+	owner, err := ownerOf(ctx, "renew", id)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.state[id]
 	if ok && e.done {
 		return nil
 	}
-	if !ok || e.owner != ClaimToken(ctx) {
+	if !ok || e.owner != owner {
 		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
 	}
-	exp := m.now().Add(m.ttl)
+	e.expires = m.now().Add(m.lease)
+	m.state[id] = e
+	return nil
+}
+
+// Complete implements Deduplicator. It returns ErrLeaseExpired, and changes
+// nothing, when the caller holds no claim on id: another delivery took it
+// over, or nobody claimed it.
+func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
+	owner, err := ownerOf(ctx, "complete", id)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.state[id]
+	if ok && e.done {
+		return nil
+	}
+	if !ok || e.owner != owner {
+		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
+	}
+	exp := m.now().Add(m.retention)
 	m.state[id] = memEntry{done: true, expires: exp}
 	m.order = append(m.order, memDone{id, exp})
 	m.expire()
@@ -232,20 +316,24 @@ func (m *MemoryDeduplicator) Complete(ctx context.Context, id string) error {
 // returns ErrLeaseExpired, changing nothing, when another delivery has taken
 // the claim over.
 func (m *MemoryDeduplicator) Release(ctx context.Context, id string) error {
+	owner, err := ownerOf(ctx, "release", id)
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.state[id]
 	if !ok || e.done {
 		return nil
 	}
-	if e.owner != ClaimToken(ctx) {
+	if e.owner != owner {
 		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
 	}
 	delete(m.state, id)
 	return nil
 }
 
-// expire forgets done entries past their ttl, and the oldest beyond the
+// expire forgets done entries past their retention, and the oldest beyond the
 // bound. Claims in progress are not forgotten here: they end with Complete
 // or Release, or are taken over by Claim once their lease ends.
 func (m *MemoryDeduplicator) expire() {

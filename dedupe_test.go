@@ -41,29 +41,33 @@ func (c *fakeClock) advance(d time.Duration) {
 }
 
 // newTestDedup returns a memory deduplicator on a fake clock at testNow.
-func newTestDedup(t *testing.T, ttl time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, *fakeClock) {
+func newTestDedup(t *testing.T, retention time.Duration, opts ...MemoryOption) (*MemoryDeduplicator, *fakeClock) {
 	t.Helper()
-	m := NewMemoryDeduplicator(ttl, opts...)
+	m := NewMemoryDeduplicator(append([]MemoryOption{WithRetention(retention)}, opts...)...)
 	clock := &fakeClock{t: testNow}
 	m.now = clock.now
 	return m, clock
 }
 
+// testOwner is the one owner of the claims of claim, complete and release,
+// for the tests that are not about ownership.
+var testOwner = ClaimContext(context.Background())
+
 func claim(t *testing.T, d Deduplicator, id string) ClaimState {
 	t.Helper()
-	s, err := d.Claim(context.Background(), id)
+	s, err := d.Claim(testOwner, id)
 	require.NoError(t, err)
 	return s
 }
 
 func complete(t *testing.T, d Deduplicator, id string) {
 	t.Helper()
-	require.NoError(t, d.Complete(context.Background(), id))
+	require.NoError(t, d.Complete(testOwner, id))
 }
 
 func release(t *testing.T, d Deduplicator, id string) {
 	t.Helper()
-	require.NoError(t, d.Release(context.Background(), id))
+	require.NoError(t, d.Release(testOwner, id))
 }
 
 func TestDedupClaimStateString(t *testing.T) {
@@ -80,17 +84,15 @@ func TestDedupClaimStateString(t *testing.T) {
 	}
 }
 
-func TestMemoryDedupDefaultTTL(t *testing.T) {
+func TestMemoryDedupRetention(t *testing.T) {
 	t.Parallel()
-	for ttl, want := range map[time.Duration]time.Duration{
-		0:           DefaultDedupTTL,
-		-time.Hour:  DefaultDedupTTL,
-		time.Minute: time.Minute,
-	} {
-		m := NewMemoryDeduplicator(ttl)
-		assert.Equal(t, want, m.ttl, "ttl %v", ttl)
-	}
-	assert.Equal(t, 72*time.Hour, DefaultDedupTTL)
+	assert.Equal(t, DefaultRetention, NewMemoryDeduplicator().retention)
+	assert.Equal(t, time.Minute, NewMemoryDeduplicator(WithRetention(time.Minute)).retention)
+	assert.Equal(t, time.Minute, NewMemoryDeduplicator(nil, WithRetention(time.Minute), nil).retention)
+	assert.Equal(t, 72*time.Hour, DefaultRetention)
+	assert.PanicsWithValue(t, "clerkwebhook: WithRetention(0s): the retention must be positive", func() { WithRetention(0) })
+	assert.PanicsWithValue(t, "clerkwebhook: WithRetention(-1h0m0s): the retention must be positive", func() { WithRetention(-time.Hour) })
+	assert.PanicsWithValue(t, "clerkwebhook: WithLease(-1ns): the lease must be positive", func() { WithLease(-1) })
 }
 
 func TestMemoryDedupStates(t *testing.T) {
@@ -176,7 +178,7 @@ func TestMemoryDedupLease(t *testing.T) {
 	assert.NoError(t, m.Release(first, "msg_slow"))
 	assert.Equal(t, Completed, claim(t, m, "msg_slow"))
 
-	assert.Equal(t, DefaultLease, NewMemoryDeduplicator(0).lease)
+	assert.Equal(t, DefaultLease, NewMemoryDeduplicator().lease)
 	assert.Greater(t, DefaultLease, 15*time.Second, "Svix's response timeout")
 	assert.Less(t, DefaultLease, 5*time.Minute, "Svix's third attempt")
 }
@@ -275,7 +277,7 @@ func TestMemoryDedupCompaction(t *testing.T) {
 // their ttl.
 func TestMemoryDedupBound(t *testing.T) {
 	t.Parallel()
-	m, clock := newTestDedup(t, DefaultDedupTTL)
+	m, clock := newTestDedup(t, DefaultRetention)
 	id := func(i int) string { return fmt.Sprintf("msg_%07d", i) }
 
 	for i := 0; i <= maxRemembered; i++ { // 100,001 ids
@@ -312,9 +314,8 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 	t.Parallel()
 	const workers = 32
 	const ids = 200
-	d := NewMemoryDeduplicator(0)
+	d := NewMemoryDeduplicator()
 	claims := make([]atomic.Int32, ids)
-	ctx := context.Background()
 
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -327,6 +328,7 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 				i := (k + w*7) % ids // workers start on different ids, then collide
 				id := fmt.Sprintf("msg_%03d", i)
 				for {
+					ctx := ClaimContext(context.Background()) // an attempt: a new owner
 					s, err := d.Claim(ctx, id)
 					if err != nil {
 						t.Error(err)
@@ -365,7 +367,7 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 	t.Parallel()
 	const workers = 64
 	for round := 0; round < 50; round++ {
-		d := NewMemoryDeduplicator(0)
+		d := NewMemoryDeduplicator()
 		var winners atomic.Int32
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -374,7 +376,7 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				s, err := d.Claim(context.Background(), "msg_race")
+				s, err := d.Claim(ClaimContext(context.Background()), "msg_race")
 				if err != nil {
 					t.Error(err)
 				}
@@ -396,7 +398,7 @@ func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
 func dedupHandler(t *testing.T, lease time.Duration, log *errorLog, fn Callback) (*Handler, *fakeClock) {
 	t.Helper()
 	m, clock := newTestDedup(t, time.Hour, WithLease(lease))
-	h := NewHandler(testVerifier(t), WithDeduplicator(m), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithDeduplicator(m), WithObserver(log.observe))
 	h.On(UserCreated, fn)
 	return h, clock
 }
@@ -612,7 +614,10 @@ func TestHandlerDedupRetryAfterGoexit(t *testing.T) {
 	assert.Equal(t, int32(2), runs.Load())
 	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_goexit", body).Code)
 	assert.Equal(t, int32(2), runs.Load(), "completed message ran again")
-	assert.Empty(t, log.all())
+	// The aborted attempt, and no failed Release.
+	require.Len(t, log.all(), 1)
+	assert.ErrorIs(t, log.all()[0], ErrCallback)
+	assert.NotErrorIs(t, log.all()[0], ErrDeduplicator)
 }
 
 // A callback that outlives its lease no longer blocks the message: the retry
@@ -756,15 +761,16 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 			name:     "release fails after a callback error",
 			dedup:    faultyDedup{releaseErr: errStore},
 			callback: func(c *recorder) func(context.Context, Event) error { return c.fail },
-			// Two reports, each wrapping one sentinel: the release first.
-			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errStore, errCallback},
+			// Two errors, each wrapping one sentinel: the one behind the
+			// status (Delivery.Err), then the release's (DedupErr).
+			wantStatus: http.StatusInternalServerError, wantCalls: 1, wantErrs: []error{errCallback, errStore},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := &recorder{}
 			log := &errorLog{}
-			tc.dedup.Deduplicator = NewMemoryDeduplicator(0)
-			h := NewHandler(testVerifier(t), WithDeduplicator(tc.dedup), WithErrorHandler(log.report))
+			tc.dedup.Deduplicator = NewMemoryDeduplicator()
+			h := NewHandler(testVerifier(t), WithDeduplicator(tc.dedup), WithObserver(log.observe))
 			h.On(UserCreated, tc.callback(calls))
 			rec := recordDelivery(t, h, "msg_store", readFixture(t, "user.created.json"))
 			assert.Equal(t, tc.wantStatus, rec.Code)
@@ -783,4 +789,112 @@ func TestHandlerDedupStoreErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// renewing is a LeaseRenewer over the memory store whose Renew is renew.
+type renewing struct {
+	*MemoryDeduplicator
+	lease time.Duration
+	renew func(ctx context.Context, id string) error
+}
+
+func (r renewing) Lease() time.Duration                       { return r.lease }
+func (r renewing) Renew(ctx context.Context, id string) error { return r.renew(ctx, id) }
+
+// A renewal that finds the claim lost cancels the callback's context, with
+// the renewal's error as its cause, and the Delivery reports it.
+func TestHandlerRenewalLostCancelsTheCallback(t *testing.T) {
+	t.Parallel()
+	var renewals atomic.Int32
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(ctx context.Context, id string) error {
+		renewals.Add(1)
+		if ClaimToken(ctx) == "" {
+			t.Error("Renew without the claim's token")
+		}
+		return fmt.Errorf("%w: message %s", ErrLeaseExpired, id)
+	}}
+	obs := &observed{}
+	var cause error
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		<-ctx.Done() // until the renewal gives the message up
+		cause = context.Cause(ctx)
+		return ctx.Err()
+	})
+	rec := recordDelivery(t, h, "msg_lost", readFixture(t, "user.created.json"))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.ErrorIs(t, cause, ErrLeaseExpired, "the callback's context was cancelled without the renewal's cause")
+	assert.Equal(t, int32(1), renewals.Load(), "renewal went on after the claim was lost")
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.ErrorIs(t, ds[0].Err, ErrCallback)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrLeaseExpired)
+	assert.ErrorContains(t, ds[0].DedupErr, "renew for message msg_lost")
+}
+
+// A renewal that fails otherwise (the store unreachable) does not cancel
+// the callback: renewal goes on, and the Delivery reports the failure.
+func TestHandlerRenewalFailureKeepsTheCallback(t *testing.T) {
+	t.Parallel()
+	var renewals atomic.Int32
+	enough := make(chan struct{})
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(context.Context, string) error {
+		if renewals.Add(1) == 3 {
+			close(enough)
+		}
+		return errors.New("store down")
+	}}
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		select {
+		case <-enough:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	})
+	rec := recordDelivery(t, h, "msg_flaky", readFixture(t, "user.created.json"))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.NoError(t, ds[0].Err)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorContains(t, ds[0].DedupErr, "renew for message msg_flaky: store down")
+	assert.Equal(t, Completed, claim(t, d, "msg_flaky"))
+}
+
+// The answer never waits for a renewal in flight: stopping cancels it.
+func TestHandlerRenewalStopsPromptly(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	var once sync.Once
+	d := renewing{NewMemoryDeduplicator(), 30 * time.Millisecond, func(ctx context.Context, id string) error {
+		once.Do(func() { close(started) })
+		<-ctx.Done() // a store that hangs
+		return ctx.Err()
+	}}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error {
+		<-started
+		return nil
+	})
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_hang", readFixture(t, "user.created.json")).Code)
+}
+
+// A store whose lease is not positive cannot be renewed: the callback runs,
+// and the Delivery says why its claim was not kept alive.
+func TestHandlerRenewalWithoutALease(t *testing.T) {
+	t.Parallel()
+	d := renewing{NewMemoryDeduplicator(), 0, func(context.Context, string) error {
+		t.Error("Renew with no lease")
+		return nil
+	}}
+	obs := &observed{}
+	h := NewHandler(testVerifier(t), WithDeduplicator(d), WithObserver(obs.observe), WithoutLog())
+	h.On(UserCreated, func(ctx context.Context, e Event) error { return nil })
+	assert.Equal(t, http.StatusOK, recordDelivery(t, h, "msg_nolease", readFixture(t, "user.created.json")).Code)
+	require.Len(t, obs.all(), 1)
+	assert.ErrorContains(t, obs.all()[0].DedupErr, "the store's lease is 0s")
 }

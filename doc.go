@@ -36,4 +36,32 @@
 // requests and provides a realistic payload for every event type, for
 // testing handlers; the clerkwebhook command (cmd/clerkwebhook) sends,
 // receives and diagnoses deliveries locally.
+//
+// # Failures
+//
+// Every request a Handler serves becomes one Delivery, handed to its
+// observers once the answer is written: first the log (log/slog; a record
+// for each failed delivery, see WithLogger and WithoutLog), then each
+// observer added with WithObserver, such as the OpenTelemetry one of the
+// module github.com/seed77920f6a/clerkwebhook/clerkotel. A Delivery carries
+// every error of the attempt: the one behind the status (Delivery.Err) and
+// a Deduplicator failure that did not change it (Delivery.DedupErr).
+//
+// # Configuration mistakes
+//
+// One rule holds in this package and in every module of this repository
+// (pgstore, redisstore, clerkriver, clerkotel): a value written in the
+// program that can never work panics when it is given, with a message
+// naming the function and the value, as net/http's ServeMux does with a bad
+// pattern. That covers an option given a value it cannot use (a zero or
+// negative duration or size, an empty name, a nil function, client or
+// store), a registration mistake (a misspelled event type), and an unknown
+// Svix region. One exception follows OpenTelemetry's own convention:
+// clerkotel's WithMeterProvider(nil) and WithTracerProvider(nil) mean the
+// global provider, as they do in otelhttp. Such a mistake shows at start-up, in every environment,
+// instead of as a stream of failed deliveries. What comes from outside the
+// program is an error, never a panic: the signing secret (NewVerifier
+// returns ErrMissingSecret or ErrInvalidSecret), a delivery, a database or
+// Redis server. A value read from configuration is the program's to check
+// before passing it on.
 package clerkwebhook

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -17,6 +21,7 @@ import (
 // that an unused one is no error.
 var snippetImports = map[string]string{
 	"context":                              "context.Background",
+	"database/sql":                         "sql.ErrNoRows",
 	"encoding/json":                        "json.Marshal",
 	"errors":                               "errors.Is",
 	"fmt":                                  "fmt.Sprint",
@@ -38,15 +43,23 @@ var snippetImports = map[string]string{
 // outside it, as in CI's run of the core module under Go 1.22, the
 // snippets that use them are left to the workspace run.
 var adapterImports = map[string]string{
-	"pgstore.":    "github.com/seed77920f6a/clerkwebhook/pgstore",
-	"pgxpool.":    "github.com/jackc/pgx/v5/pgxpool",
-	"pgx.":        "github.com/jackc/pgx/v5",
-	"redisstore.": "github.com/seed77920f6a/clerkwebhook/redisstore",
-	"redis.":      "github.com/redis/go-redis/v9",
-	"clerkotel.":  "github.com/seed77920f6a/clerkwebhook/clerkotel",
-	"clerkriver.": "github.com/seed77920f6a/clerkwebhook/clerkriver",
-	"river.":      "github.com/riverqueue/river",
-	"riverpgxv5.": "github.com/riverqueue/river/riverdriver/riverpgxv5",
+	"pgstore.":        "github.com/seed77920f6a/clerkwebhook/pgstore",
+	"pgxpool.":        "github.com/jackc/pgx/v5/pgxpool",
+	"pgx.":            "github.com/jackc/pgx/v5",
+	"redisstore.":     "github.com/seed77920f6a/clerkwebhook/redisstore",
+	"redis.":          "github.com/redis/go-redis/v9",
+	"clerkotel.":      "github.com/seed77920f6a/clerkwebhook/clerkotel",
+	"clerkriver.":     "github.com/seed77920f6a/clerkwebhook/clerkriver",
+	"river.":          "github.com/riverqueue/river",
+	"riverpgxv5.":     "github.com/riverqueue/river/riverdriver/riverpgxv5",
+	"riversqlite.":    "github.com/riverqueue/river/riverdriver/riversqlite",
+	"rivermigrate.":   "github.com/riverqueue/river/rivermigrate",
+	"prometheus.":     "github.com/prometheus/client_golang/prometheus",
+	"promhttp.":       "github.com/prometheus/client_golang/prometheus/promhttp",
+	"otlptranslator.": "github.com/prometheus/otlptranslator",
+	"otelprom.":       "otelprom go.opentelemetry.io/otel/exporters/prometheus", // an alias, then the path
+	"sdkmetric.":      "sdkmetric go.opentelemetry.io/otel/sdk/metric",
+	"sdktrace.":       "sdktrace go.opentelemetry.io/otel/sdk/trace",
 }
 
 // A snippet is one fenced go block of a Markdown file.
@@ -92,11 +105,12 @@ func docSnippets(t *testing.T) []snippet {
 	return out
 }
 
-// TestDocSnippetsCompile builds every Go snippet of the README and docs/,
-// each in a package of its own: a snippet with top-level declarations as
-// they are, a fragment of statements as the body of a function. The
-// identifiers a fragment assumes are declared in snippetEnv. Compile errors
-// point at the Markdown lines.
+// TestDocSnippetsCompile builds every Go snippet of the README and docs/.
+// The snippets of one Markdown file make one package, each in a file of its
+// own, so that a snippet may call a helper another snippet of the same page
+// defines: a snippet with top-level declarations as they are, a fragment of
+// statements as the body of a function. The identifiers a fragment assumes
+// are declared in snippetEnv. Compile errors point at the Markdown lines.
 func TestDocSnippetsCompile(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -118,36 +132,73 @@ func TestDocSnippetsCompile(t *testing.T) {
 	gowork := goEnv(t, "GOWORK")
 	workspace := gowork != "" && gowork != "off"
 	args := []string{"vet"}
+	pkgs := map[string]string{} // Markdown file -> package directory
+	compiled := 0
+	adapters := make([][]string, len(snippets)) // the adapter packages each snippet uses
 	for i, s := range snippets {
-		var adapters []string
 		for prefix, path := range adapterImports {
 			// The package name as a word: "river." is not "clerkriver.".
 			if regexp.MustCompile(`\b` + regexp.QuoteMeta(prefix)).MatchString(s.code) {
-				adapters = append(adapters, path)
+				adapters[i] = append(adapters[i], path)
 			}
 		}
-		if len(adapters) > 0 && !workspace {
+	}
+	skipped := make([]bool, len(snippets))
+	if !workspace {
+		// A snippet that uses an adapter is left out, and so is one that
+		// calls a function such a snippet of the same page defines.
+		for i := range snippets {
+			skipped[i] = len(adapters[i]) > 0
+		}
+		for changed := true; changed; {
+			changed = false
+			for i, s := range snippets {
+				for j, def := range snippets {
+					if !skipped[j] || skipped[i] || def.file != s.file {
+						continue
+					}
+					for _, m := range regexp.MustCompile(`(?m)^func (\w+)`).FindAllStringSubmatch(def.code, -1) {
+						if regexp.MustCompile(`\b` + m[1] + `\(`).MatchString(s.code) {
+							skipped[i], changed = true, true
+						}
+					}
+				}
+			}
+		}
+	}
+	for i, s := range snippets {
+		if skipped[i] {
 			t.Logf("%s:%d: uses an adapter module; compiled in the workspace run", s.file, s.line)
 			continue
 		}
-		dir := filepath.Join(root, fmt.Sprintf("s%02d", i))
-		args = append(args, "./"+filepath.ToSlash(dir))
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			t.Fatal(err)
+		dir, ok := pkgs[s.file]
+		if !ok {
+			dir = filepath.Join(root, fmt.Sprintf("p%02d", len(pkgs)))
+			pkgs[s.file] = dir
+			args = append(args, "./"+filepath.ToSlash(dir))
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "env.go"), []byte(snippetEnv), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var b bytes.Buffer
 		b.WriteString("package snippet\n\nimport (\n")
 		for path := range snippetImports {
 			fmt.Fprintf(&b, "\t%q\n", path)
 		}
-		for _, path := range adapters {
-			fmt.Fprintf(&b, "\t%q\n", path)
+		for _, path := range adapters[i] {
+			if name, p, aliased := strings.Cut(path, " "); aliased {
+				fmt.Fprintf(&b, "\t%s %q\n", name, p)
+			} else {
+				fmt.Fprintf(&b, "\t%q\n", path)
+			}
 		}
 		b.WriteString(")\n\n")
 		for _, use := range snippetImports {
 			fmt.Fprintf(&b, "var _ = %s\n", use)
 		}
-		b.WriteString(snippetEnv)
 		topLevel := strings.HasPrefix(s.code, "func ") || strings.Contains(s.code, "\nfunc ") ||
 			strings.HasPrefix(s.code, "type ") || strings.Contains(s.code, "\ntype ")
 		if !topLevel {
@@ -158,21 +209,32 @@ func TestDocSnippetsCompile(t *testing.T) {
 		if !topLevel {
 			b.WriteString("}\n")
 		}
-		if err := os.WriteFile(filepath.Join(dir, "snippet.go"), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("s%02d.go", i)), b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		compiled++
 	}
 	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("documentation snippets do not compile:\n%s", out)
 	}
-	t.Logf("%d of %d snippets compiled", len(args)-1, len(snippets))
+	t.Logf("%d of %d snippets compiled, in %d packages", compiled, len(snippets), len(pkgs))
 }
 
 // snippetEnv declares what fragments assume: the values a reader has in
 // scope when the prose says "given a verifier", and the app's own functions
-// the examples call.
-const snippetEnv = `
+// the examples call, named in the prose. The functions the README's
+// snippets call, the README defines.
+const snippetEnv = `package snippet
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/seed77920f6a/clerkwebhook"
+)
+
 var (
 	verifier *clerkwebhook.Verifier
 	handler  *clerkwebhook.Handler
@@ -188,8 +250,6 @@ func upsertOrg(id, name, slug string)                  {}
 func setRole(orgID, userID, role string)               {}
 func deleteOrg(id string)                              {}
 func grant(plan string, from time.Time)                {}
-func syncUser(context.Context, clerkwebhook.Event) error { return nil }
-func userID(e clerkwebhook.Event) string               { return "" }
 `
 
 // goEnv returns the go command's value of an environment setting.
@@ -200,4 +260,48 @@ func goEnv(t *testing.T, name string) string {
 		t.Fatalf("go env %s: %v", name, err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestErrorsDocListsEverySentinel keeps docs/errors.md in step with the
+// package: its table has one row for each exported Err variable of the
+// package's source, and no other.
+func TestErrorsDocListsEverySentinel(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, f := range pkgs["clerkwebhook"].Files {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if strings.HasPrefix(name.Name, "Err") && name.IsExported() {
+						declared = append(declared, name.Name)
+					}
+				}
+			}
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join("docs", "errors.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(Err\\w+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		listed = append(listed, m[1])
+	}
+	sort.Strings(declared)
+	sort.Strings(listed)
+	if len(declared) < 15 {
+		t.Fatalf("found %d sentinels in the source; the package has more", len(declared))
+	}
+	if strings.Join(declared, " ") != strings.Join(listed, " ") {
+		t.Errorf("docs/errors.md lists\n  %s\nthe package declares\n  %s", strings.Join(listed, " "), strings.Join(declared, " "))
+	}
 }

@@ -24,9 +24,6 @@ var (
 	// ErrInvalidSecret means a signing secret was given but cannot be used.
 	// The message names the likely mistake; it never contains the secret.
 	ErrInvalidSecret = errors.New("clerkwebhook: invalid signing secret")
-	// ErrInvalidOption means an Option was given a value it cannot use,
-	// such as a non-positive tolerance or a nil clock.
-	ErrInvalidOption = errors.New("clerkwebhook: invalid option")
 
 	// Reading the request (VerifyRequest and the Handler).
 
@@ -74,7 +71,8 @@ var (
 	// is a deleted-object stub.
 	ErrWrongEventType = errors.New("clerkwebhook: event carries another object")
 
-	// Reported by a Handler to its error handler (WithErrorHandler).
+	// Reported by a Handler to its observers, in Delivery.Err or
+	// Delivery.DedupErr.
 
 	// ErrForbiddenSource means the client address is not among the allowed
 	// sources (WithAllowedSources), or a trusted proxy forwarded an unusable
@@ -90,6 +88,10 @@ var (
 	// another delivery of the message took it over (or nobody claimed the
 	// message). The call changed nothing.
 	ErrLeaseExpired = errors.New("clerkwebhook: claim lease expired and taken over")
+	// ErrNoClaimToken is returned by a Deduplicator called with a context
+	// that carries no ClaimToken (see ClaimContext): the call changed
+	// nothing. The Handler always passes one.
+	ErrNoClaimToken = errors.New("clerkwebhook: no claim token in the context (see ClaimContext)")
 	// ErrDeduplicator means the Deduplicator failed; the error also wraps
 	// the store's error. Answered 500, so the sender retries.
 	ErrDeduplicator = errors.New("clerkwebhook: deduplicator failed")
@@ -104,6 +106,29 @@ var (
 	// wraps the queue's error. Answered 500, so the sender retries.
 	ErrQueue = errors.New("clerkwebhook: queue failed")
 )
+
+// Permanent marks err as a failure that no retry of the message can fix: a
+// payload the app can never process. A callback returning it (directly or
+// wrapped) makes the Handler answer 422 with the header
+// "webhook-delivery: abort-message", so that Svix stops retrying the message
+// (Clerk's dashboard shows it as failed, and it can be replayed after a
+// fix); a queue worker cancels the job instead of retrying it. The result
+// wraps both ErrPermanent and err, so errors.Is and errors.As reach either.
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string   { return "permanent: " + e.err.Error() }
+func (e *permanentError) Unwrap() []error { return []error{ErrPermanent, e.err} }
+
+// isPermanent reports whether err carries Permanent's mark.
+func isPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
 // A Reason says exactly what was wrong, below the level of the sentinel a
 // VerificationError wraps, for code that explains a failure to a person.

@@ -33,7 +33,8 @@ type Event struct {
 	// system-triggered events).
 	Attributes EventAttributes `json:"event_attributes"`
 	// Data is the raw "data" object, decoded on demand by the typed
-	// accessors. After Verify it aliases the verified body.
+	// accessors. Verify copies it out of the body: the Event owns it, and
+	// reusing or changing the body afterwards changes nothing here.
 	Data json.RawMessage `json:"data"`
 	// SignedAt is the svix-timestamp header: when this delivery attempt was
 	// signed (a retry has a later SignedAt than the first attempt).

@@ -1,7 +1,5 @@
 package clerkwebhook
 
-//go:generate go run ./internal/gen/eventtypes
-
 // EventType is a Clerk event type such as "user.created". Types are
 // case-sensitive ("subscription.pastDue"). A value not among this package's
 // constants is a new Clerk event type, not an error.

@@ -159,7 +159,7 @@ func ExampleHandler() {
 		log.Fatal(err)
 	}
 	handler := clerkwebhook.NewHandler(verifier,
-		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator(0)))
+		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator()))
 	handler.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 		user, err := e.User()
 		if err != nil {

@@ -22,6 +22,9 @@ type Callback func(ctx context.Context, e Event) error
 // acts on:
 //
 //	200  processed, or a type with no callback, or a duplicate already processed
+//	204  a Standard Webhooks endpoint-verification challenge (a request with
+//	     a webhook-challenge header), answered with webhook-challenge-response
+//	     (see Verifier.ChallengeResponse); nothing else is done
 //	400  not a genuine, current Clerk delivery (headers, signature, timestamp, body)
 //	403  the client address is not allowed (WithAllowedSources), or a
 //	     trusted proxy forwarded an unusable one (WithTrustedProxies)
@@ -35,8 +38,9 @@ type Callback func(ctx context.Context, e Event) error
 //
 // Svix retries every non-2xx answer, so a failing callback is retried and an
 // event type the app does not handle is not. The response body is a short
-// fixed text; the reason goes to the error handler (WithErrorHandler), which
-// by default logs it with log/slog.
+// fixed text. What happened, and every error of the attempt, goes to the
+// Handler's observers as a Delivery: the log (log/slog, see WithLogger) and
+// any added with WithObserver.
 //
 // The Handler reads the request's body and does not put it back (use
 // Verifier.VerifyRequest in a handler of your own for that).
@@ -51,13 +55,14 @@ type Callback func(ctx context.Context, e Event) error
 // so acknowledge fast and queue slow work (Event round-trips through
 // encoding/json).
 type Handler struct {
-	verifier *Verifier
-	dedup    Deduplicator
-	queue    Queue
-	onError  func(*http.Request, error) // nil: see report
-	observer func(*http.Request, Delivery)
-	allowed  []netip.Prefix // nil: every source
-	trusted  []netip.Prefix
+	verifier  *Verifier
+	dedup     Deduplicator
+	queue     Queue
+	logger    *slog.Logger // nil: slog.Default() at each record
+	noLog     bool
+	observers []func(*http.Request, Delivery)
+	allowed   []netip.Prefix // nil: every source
+	trusted   []netip.Prefix
 
 	mu        sync.RWMutex
 	callbacks map[EventType]Callback
@@ -76,31 +81,6 @@ func WithDeduplicator(d Deduplicator) HandlerOption {
 		panic("clerkwebhook: WithDeduplicator(nil)")
 	}
 	return func(h *Handler) { h.dedup = d }
-}
-
-// WithErrorHandler replaces the default reporting of failures (a slog record
-// on slog.Default) with fn. It is called for every non-2xx answer, with the
-// error that caused it, and for a Deduplicator failure that does not change
-// the answer (a Complete or Release that failed); every such error wraps one
-// of the package's sentinels. It never sees a secret. fn must be safe for
-// concurrent use. A nil fn panics.
-func WithErrorHandler(fn func(r *http.Request, err error)) HandlerOption {
-	if fn == nil {
-		panic("clerkwebhook: WithErrorHandler(nil)")
-	}
-	return func(h *Handler) { h.onError = fn }
-}
-
-// WithFallback sets the callback for verified events with no callback of
-// their own.
-//
-// Deprecated: use Handler.OnOther, which registers it the way On registers
-// the others.
-func WithFallback(fn Callback) HandlerOption {
-	if fn == nil {
-		panic("clerkwebhook: WithFallback(nil)")
-	}
-	return func(h *Handler) { h.other = fn }
 }
 
 // NewHandler returns a Handler that verifies deliveries with v and reads at
@@ -185,17 +165,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.Err = fmt.Errorf("%w: the callback ended the request without an answer", ErrCallback)
 		}
 		d.Duration = time.Since(d.Received)
-		if h.observer != nil {
-			h.observer(r, d)
-		}
+		h.observe(r, d)
 	}()
 	d.Status, d.Err = h.serve(w, r, &d)
-	if d.Err != nil {
-		h.report(r, d.Err, true)
-		if isPermanent(d.Err) {
-			// Svix stops retrying this message (see Permanent).
-			w.Header().Set("Webhook-Delivery", "abort-message")
-		}
+	if d.Err != nil && isPermanent(d.Err) {
+		// Svix stops retrying this message (see Permanent).
+		w.Header().Set("Webhook-Delivery", "abort-message")
 	}
 	h.reply(w, d.Status)
 	answered = true
@@ -214,6 +189,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (in
 	if err != nil {
 		return http.StatusForbidden, err // before a byte of the body is read
 	}
+	if c := r.Header.Get(HeaderWebhookChallenge); c != "" {
+		// An endpoint-verification challenge, not a delivery: answered as
+		// the reference libraries do, whatever the method, and the body is
+		// not read.
+		w.Header().Set(HeaderWebhookChallengeResponse, h.verifier.ChallengeResponse(c))
+		return http.StatusNoContent, nil
+	}
 	ev, err := h.verify(w, r)
 	if err != nil {
 		var ve *VerificationError
@@ -229,7 +211,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, d *Delivery) (in
 	if fn == nil {
 		return http.StatusOK, nil
 	}
-	if d.Duplicate, err = h.process(r, fn, ev); err != nil {
+	if d.Duplicate, err = h.process(r, fn, ev, &d.DedupErr); err != nil {
 		return statusOf(err), err
 	}
 	return http.StatusOK, nil
@@ -258,8 +240,12 @@ func (h *Handler) callback(t EventType) Callback {
 // message returns nil without running fn), does the work, and completes the
 // claim on success. Every other exit releases the claim, so that the retry
 // does the work again: an error, a panic (http.ErrAbortHandler is re-raised
-// for net/http), and runtime.Goexit, which t.FailNow calls.
-func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate bool, err error) {
+// for net/http), and runtime.Goexit, which t.FailNow calls. With a
+// LeaseRenewer, the claim is renewed while the work runs (see renewal). A
+// failed renewal, Complete or Release does not change the answer; it is
+// stored in *dedupErr, which the deferred observation reads on every one of
+// those exits.
+func (h *Handler) process(r *http.Request, fn Callback, ev Event, dedupErr *error) (duplicate bool, err error) {
 	ctx := r.Context()
 	work := func(ctx context.Context) error { return runCallback(ctx, fn, ev, true) }
 	if h.queue != nil {
@@ -283,23 +269,112 @@ func (h *Handler) process(r *http.Request, fn Callback, ev Event) (duplicate boo
 		return false, fmt.Errorf("%w: claim for message %s: unknown state %v", ErrDeduplicator, ev.ID, state)
 	}
 	done := context.WithoutCancel(ctx) // the bookkeeping outlives a client that went away
+	var renewing *renewal
+	if lr, ok := h.dedup.(LeaseRenewer); ok {
+		ctx, renewing = startRenewal(ctx, done, lr, ev.ID)
+	}
 	succeeded := false
 	defer func() {
-		if !succeeded {
-			if err := h.dedup.Release(done, ev.ID); err != nil {
-				h.report(r, fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err), false)
-			}
+		// Renewal stops first: a renewal after the Complete or Release
+		// would find the claim gone.
+		var renewErr, bookkeepingErr error
+		if renewing != nil {
+			renewErr = renewing.stop()
 		}
+		if succeeded {
+			// The work is done; answering 500 would run it twice. Report it.
+			if err := h.dedup.Complete(done, ev.ID); err != nil {
+				bookkeepingErr = fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err)
+			}
+		} else if err := h.dedup.Release(done, ev.ID); err != nil {
+			bookkeepingErr = fmt.Errorf("%w: release for message %s: %w", ErrDeduplicator, ev.ID, err)
+		}
+		*dedupErr = joinErrors(renewErr, bookkeepingErr)
 	}()
 	if err := work(ctx); err != nil {
 		return false, err
 	}
 	succeeded = true
-	if err := h.dedup.Complete(done, ev.ID); err != nil {
-		// The work is done; answering 500 would run it twice. Report it.
-		h.report(r, fmt.Errorf("%w: complete for message %s: %w", ErrDeduplicator, ev.ID, err), false)
-	}
 	return false, nil
+}
+
+// joinErrors is errors.Join, but a lone error is returned as it is.
+func joinErrors(a, b error) error {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return errors.Join(a, b)
+}
+
+// A renewal keeps a claim alive while its callback runs: every third of the
+// lease it renews the claim, until stop. When a renewal finds the claim no
+// longer the caller's (ErrLeaseExpired: taken over, or gone), it cancels
+// the callback's context with that error as the cause, and renews no more.
+// Any other failure (the store unreachable) is kept and renewal goes on:
+// nobody can take the claim over through a store that does not answer, and
+// a transaction of the callback's own that holds the claim's row (pgstore's
+// InTx) must not be cancelled for it.
+type renewal struct {
+	stopRenewing context.CancelFunc // ends a renewal in flight, and the loop
+	cancelWork   context.CancelCauseFunc
+	ended        chan struct{} // closed when the loop has returned
+	err          error         // the first failure; read after ended
+}
+
+// startRenewal starts renewing the claim on id, with bg (which carries the
+// claim's token and outlives the request) for the store's calls, and
+// returns the context for the work, which a lost claim cancels.
+func startRenewal(ctx, bg context.Context, lr LeaseRenewer, id string) (context.Context, *renewal) {
+	work, cancelWork := context.WithCancelCause(ctx)
+	calls, stopRenewing := context.WithCancel(bg)
+	rn := &renewal{stopRenewing: stopRenewing, cancelWork: cancelWork, ended: make(chan struct{})}
+	period := lr.Lease() / 3
+	if period <= 0 {
+		rn.err = fmt.Errorf("%w: renew for message %s: the store's lease is %v", ErrDeduplicator, id, lr.Lease())
+		close(rn.ended)
+		return work, rn
+	}
+	go func() {
+		defer close(rn.ended)
+		defer func() {
+			if p := recover(); p != nil {
+				rn.err = fmt.Errorf("%w: renew for message %s: panic: %v", ErrDeduplicator, id, p)
+			}
+		}()
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-calls.Done():
+				return
+			case <-tick.C:
+			}
+			err := lr.Renew(calls, id)
+			if err == nil || calls.Err() != nil {
+				continue // renewed, or stopped meanwhile
+			}
+			err = fmt.Errorf("%w: renew for message %s: %w", ErrDeduplicator, id, err)
+			if rn.err == nil {
+				rn.err = err
+			}
+			if errors.Is(err, ErrLeaseExpired) {
+				cancelWork(err) // the work no longer holds its message
+				return
+			}
+		}
+	}()
+	return work, rn
+}
+
+// stop ends the renewal, waits for its loop, and returns its first failure.
+func (rn *renewal) stop() error {
+	rn.stopRenewing()
+	<-rn.ended
+	rn.cancelWork(nil)
+	return rn.err
 }
 
 // CallbackError is the error a Handler reports when a callback fails or
@@ -344,6 +419,7 @@ func runCallback(ctx context.Context, fn Callback, ev Event, inRequest bool) (er
 // Fixed response texts: the caller learns the status, never the reason.
 var statusText = map[int]string{
 	http.StatusOK:                    "ok\n",
+	http.StatusNoContent:             "",
 	http.StatusBadRequest:            "invalid webhook\n",
 	http.StatusForbidden:             "forbidden\n",
 	http.StatusMethodNotAllowed:      "method not allowed\n",
@@ -401,36 +477,3 @@ var (
 		return m
 	}()
 )
-
-// report hands a failure to the error handler (WithErrorHandler). Without
-// one, the failure behind the answer (primary) goes to the observer when
-// there is one, in its Delivery; everything else is logged with log/slog,
-// so that no failure goes unseen.
-func (h *Handler) report(r *http.Request, err error, primary bool) {
-	if h.onError != nil {
-		h.onError(r, err)
-		return
-	}
-	if primary && h.observer != nil {
-		return // the observer has it
-	}
-	logError(r, err)
-}
-
-// logError is the default error handler.
-func logError(r *http.Request, err error) {
-	attrs := []any{slog.String("path", r.URL.Path), slog.String("error", err.Error())}
-	var ve *VerificationError
-	if errors.As(err, &ve) && ve.MessageID != "" {
-		attrs = append(attrs, slog.String("message_id", ve.MessageID))
-	}
-	level := slog.LevelWarn // a rejected request: usually not ours to fix
-	var ce *CallbackError
-	if errors.As(err, &ce) {
-		level = slog.LevelError // our callback failed: Svix will retry
-		attrs = append(attrs, slog.String("message_id", ce.MessageID), slog.String("event_type", string(ce.Type)))
-	} else if errors.Is(err, ErrDeduplicator) {
-		level = slog.LevelError
-	}
-	slog.Default().Log(r.Context(), level, "clerk webhook not processed", attrs...)
-}

@@ -100,8 +100,8 @@ func TestHandlerStatusContract(t *testing.T) {
 			wantStatus: http.StatusOK, wantText: wantOK,
 		},
 		{
-			name:    "type with no callback runs the fallback",
-			options: func(c *recorder) []HandlerOption { return []HandlerOption{WithFallback(c.ok)} },
+			name:     "type with no callback runs the fallback",
+			register: func(h *Handler, c *recorder) { h.OnOther(c.ok) },
 			mutate: func(t *testing.T, r *request) {
 				r.body = unknownType
 				r.resign(t, testSecret, testNow)
@@ -110,14 +110,13 @@ func TestHandlerStatusContract(t *testing.T) {
 		},
 		{
 			name:     "registered callback wins over the fallback",
-			options:  func(c *recorder) []HandlerOption { return []HandlerOption{WithFallback(c.fail)} },
-			register: func(h *Handler, c *recorder) { h.On(UserCreated, c.ok) },
+			register: func(h *Handler, c *recorder) { h.OnOther(c.fail); h.On(UserCreated, c.ok) },
 			// The fallback would fail: a 200 proves it did not run.
 			wantStatus: http.StatusOK, wantText: wantOK, wantCalls: 1,
 		},
 		{
-			name:    "fallback error",
-			options: func(c *recorder) []HandlerOption { return []HandlerOption{WithFallback(c.fail)} },
+			name:     "fallback error",
+			register: func(h *Handler, c *recorder) { h.OnOther(c.fail) },
 			mutate: func(t *testing.T, r *request) {
 				r.body = unknownType
 				r.resign(t, testSecret, testNow)
@@ -263,7 +262,7 @@ func TestHandlerStatusContract(t *testing.T) {
 			calls := &recorder{}
 			log := &errorLog{}
 			verifier := testVerifier(t, tc.verifier...)
-			opts := []HandlerOption{WithErrorHandler(log.report)}
+			opts := []HandlerOption{WithObserver(log.observe)}
 			if tc.options != nil {
 				opts = append(opts, tc.options(calls)...)
 			}
@@ -322,7 +321,7 @@ func TestHandlerPanicKeepsServing(t *testing.T) {
 	t.Parallel()
 	log := &errorLog{}
 	var runs atomic.Int32
-	h := NewHandler(testVerifier(t), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithObserver(log.observe))
 	h.On(UserCreated, func(_ context.Context, e Event) error {
 		runs.Add(1)
 		if e.ID == "msg_boom" {
@@ -365,7 +364,7 @@ func TestHandlerCallbackContextAndEvent(t *testing.T) {
 		event Event
 	}
 	got := make(chan seen, 1)
-	h := NewHandler(testVerifier(t), WithErrorHandler(func(_ *http.Request, err error) { t.Error(err) }))
+	h := NewHandler(testVerifier(t), failOnError(t))
 	h.On(UserCreated, func(ctx context.Context, e Event) error {
 		got <- seen{ctx.Value(ctxKey{}), e}
 		return nil
@@ -391,7 +390,7 @@ func TestHandlerCallbackContextAndEvent(t *testing.T) {
 func TestHandlerRegistration(t *testing.T) {
 	t.Parallel()
 	var runs, others, newType atomic.Int32
-	h := NewHandler(testVerifier(t), WithErrorHandler(func(_ *http.Request, err error) { t.Error(err) }))
+	h := NewHandler(testVerifier(t), failOnError(t))
 	h.OnOther(func(context.Context, Event) error { others.Add(1); return nil })
 	h.On(UserCreated, func(context.Context, Event) error { runs.Add(1); return nil })
 	h.OnNewType("agentTask.created", func(context.Context, Event) error { newType.Add(1); return nil })
@@ -432,9 +431,9 @@ func TestHandlerRegistrationMistakesPanic(t *testing.T) {
 		{"nil verifier", func() { NewHandler(nil) }, "clerkwebhook: NewHandler: no Verifier"},
 		{"zero verifier", func() { NewHandler(&Verifier{}) }, "clerkwebhook: NewHandler: no Verifier"},
 		{"nil deduplicator", func() { WithDeduplicator(nil) }, "clerkwebhook: WithDeduplicator(nil)"},
-		{"nil error handler", func() { WithErrorHandler(nil) }, "clerkwebhook: WithErrorHandler(nil)"},
-		{"nil fallback option", func() { WithFallback(nil) }, "clerkwebhook: WithFallback(nil)"},
-		{"non-positive lease", func() { WithLease(0) }, "clerkwebhook: WithLease: the lease must be positive, got 0s"},
+		{"nil observer", func() { WithObserver(nil) }, "clerkwebhook: WithObserver(nil)"},
+		{"nil logger", func() { WithLogger(nil) }, "clerkwebhook: WithLogger(nil)"},
+		{"non-positive lease", func() { WithLease(0) }, "clerkwebhook: WithLease(0s): the lease must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {

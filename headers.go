@@ -17,6 +17,11 @@ const (
 	HeaderWebhookID        = "Webhook-Id"
 	HeaderWebhookTimestamp = "Webhook-Timestamp"
 	HeaderWebhookSignature = "Webhook-Signature"
+
+	// The Standard Webhooks endpoint-verification challenge (see
+	// Verifier.ChallengeResponse).
+	HeaderWebhookChallenge         = "Webhook-Challenge"
+	HeaderWebhookChallengeResponse = "Webhook-Challenge-Response"
 )
 
 // headerFamily is one spelling of the three signature headers.

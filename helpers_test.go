@@ -195,16 +195,31 @@ func (c *recorder) panics(_ context.Context, e Event) error {
 	panic("callback exploded")
 }
 
-// errorLog collects what a Handler reports through WithErrorHandler.
+// errorLog collects the errors of the deliveries a Handler observes
+// (Delivery.Err and Delivery.DedupErr), in order.
 type errorLog struct {
 	mu   sync.Mutex
 	errs []error
 }
 
-func (l *errorLog) report(_ *http.Request, err error) {
+// observe is an observer for WithObserver.
+func (l *errorLog) observe(_ *http.Request, d Delivery) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
+	for _, err := range []error{d.Err, d.DedupErr} {
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+	}
+}
+
+// failOnError is an observer that fails t on any failed delivery.
+func failOnError(t testing.TB) HandlerOption {
+	return WithObserver(func(_ *http.Request, d Delivery) {
+		if d.Failed() {
+			t.Errorf("delivery failed: %v", errors.Join(d.Err, d.DedupErr))
+		}
+	})
 }
 
 func (l *errorLog) all() []error {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +67,7 @@ func TestObserverSeesEveryOutcome(t *testing.T) {
 				b := readFixture(t, "session.created.json")
 				return newDelivery(t, testSecret, "msg_o", testNow, b).incoming()
 			}},
-		{name: "duplicate", opts: []HandlerOption{WithDeduplicator(NewMemoryDeduplicator(0))},
+		{name: "duplicate", opts: []HandlerOption{WithDeduplicator(NewMemoryDeduplicator())},
 			before: func(h *Handler) { record(h, newDelivery(t, testSecret, "msg_o", testNow, body)) },
 			status: 200, id: "msg_o", typ: UserCreated, duplicate: true, source: svix},
 		{name: "forged", status: 400, id: "msg_o", source: svix, err: ErrNoMatchingSignature,
@@ -177,47 +178,104 @@ func TestObserverSeesAnAbortedRequest(t *testing.T) {
 	assert.Equal(t, "msg_gone", ds[0].MessageID)
 }
 
-// The observer replaces the default logging of the failures behind the
-// answers; a failure that does not change the answer is still logged.
-func TestObserverReplacesDefaultLogging(t *testing.T) {
-	var logged bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-
-	obs := &observed{}
-	failComplete := faultyDedup{Deduplicator: NewMemoryDeduplicator(0), completeErr: errors.New("store down")}
-	h := NewHandler(testVerifier(t), WithObserver(obs.observe), WithDeduplicator(failComplete))
-	h.On(UserCreated, func(context.Context, Event) error { return nil })
+// Observers add to the log and to each other: a wrong-secret delivery is
+// logged with an observer set, every observer sees it, in order, and a
+// failed Complete reaches them too, behind a 200. WithoutLog turns the log
+// off alone; WithLogger sends it elsewhere.
+func TestObserversAddToTheLog(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
+	var logged bytes.Buffer
+	var order []string
+	first, second := &observed{}, &observed{}
+	failComplete := faultyDedup{Deduplicator: NewMemoryDeduplicator(), completeErr: errors.New("store down")}
+	h := NewHandler(testVerifier(t),
+		WithLogger(slog.New(slog.NewTextHandler(&logged, nil))),
+		WithObserver(func(r *http.Request, d Delivery) { order = append(order, "first"); first.observe(r, d) }),
+		WithDeduplicator(failComplete),
+		WithObserver(func(r *http.Request, d Delivery) { order = append(order, "second"); second.observe(r, d) }))
+	h.On(UserCreated, func(context.Context, Event) error { return nil })
 
 	assert.Equal(t, 400, record(h, newDelivery(t, otherSecret, "msg_f", testNow, body)).Code)
-	assert.Empty(t, logged.String(), "a failure the observer sees was logged too")
-	assert.Equal(t, 200, record(h, newDelivery(t, testSecret, "msg_c", testNow, body)).Code)
-	assert.Contains(t, logged.String(), "store down", "a failed Complete went unseen")
-	assert.Len(t, obs.all(), 2)
+	assert.Contains(t, logged.String(), "level=WARN")
+	assert.Contains(t, logged.String(), "no matching signature", "an observer silenced the log")
+	assert.Equal(t, []string{"first", "second"}, order)
 
-	// Without an observer, every failure is logged.
 	logged.Reset()
-	h = NewHandler(testVerifier(t))
-	record(h, newDelivery(t, otherSecret, "msg_f", testNow, body))
-	assert.Contains(t, logged.String(), "no matching signature")
+	assert.Equal(t, 200, record(h, newDelivery(t, testSecret, "msg_c", testNow, body)).Code)
+	assert.Contains(t, logged.String(), "level=ERROR")
+	assert.Contains(t, logged.String(), "store down", "a failed Complete went unlogged")
+	for _, obs := range []*observed{first, second} {
+		ds := obs.all()
+		require.Len(t, ds, 2)
+		assert.ErrorIs(t, ds[0].Err, ErrNoMatchingSignature)
+		assert.Nil(t, ds[0].DedupErr)
+		assert.True(t, ds[0].Failed())
+		assert.Equal(t, 200, ds[1].Status, "the status is what Svix saw")
+		assert.NoError(t, ds[1].Err)
+		assert.ErrorIs(t, ds[1].DedupErr, ErrDeduplicator)
+		assert.ErrorContains(t, ds[1].DedupErr, "complete for message msg_c: store down")
+		assert.True(t, ds[1].Failed())
+	}
+
+	// WithoutLog: the observer still sees the failure; nothing is logged,
+	// whatever the order of the options.
+	logged.Reset()
+	quiet := &observed{}
+	h = NewHandler(testVerifier(t), WithoutLog(), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))), WithObserver(quiet.observe))
+	record(h, newDelivery(t, otherSecret, "msg_q", testNow, body))
+	h = NewHandler(testVerifier(t), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))), WithoutLog())
+	record(h, newDelivery(t, otherSecret, "msg_q", testNow, body))
+	assert.Empty(t, logged.String())
+	require.Len(t, quiet.all(), 1)
+	assert.ErrorIs(t, quiet.all()[0].Err, ErrNoMatchingSignature)
 }
 
+// A failed Release, after a failed callback, reaches the observer beside
+// the callback's error; the status stays 500.
+func TestObserverSeesFailedRelease(t *testing.T) {
+	t.Parallel()
+	obs := &observed{}
+	failRelease := faultyDedup{Deduplicator: NewMemoryDeduplicator(), releaseErr: errors.New("store down")}
+	h := NewHandler(testVerifier(t), WithoutLog(), WithDeduplicator(failRelease), WithObserver(obs.observe))
+	h.On(UserCreated, func(context.Context, Event) error { return errCallback })
+	assert.Equal(t, 500, record(h, newDelivery(t, testSecret, "msg_r", testNow, readFixture(t, "user.created.json"))).Code)
+	ds := obs.all()
+	require.Len(t, ds, 1)
+	assert.ErrorIs(t, ds[0].Err, errCallback)
+	assert.ErrorIs(t, ds[0].DedupErr, ErrDeduplicator)
+	assert.ErrorContains(t, ds[0].DedupErr, "release for message msg_r: store down")
+}
+
+// The exact list per region: Svix's webhook-ips.json as of 2026-07-02, with
+// India gone (withdrawn 2026-04-03).
 func TestSvixSourceIPs(t *testing.T) {
 	t.Parallel()
-	us := SvixSourceIPs("us")
-	assert.Contains(t, us, netip.MustParsePrefix("44.228.126.217/32"))
-	assert.Contains(t, us, netip.MustParsePrefix("2600:1f24:64:8000::/56"))
-	assert.Len(t, us, 5)
-	assert.Len(t, SvixSourceIPs("us", "eu"), 9)
-	all := SvixSourceIPs()
-	for _, r := range []string{"us", "us-east", "eu", "au", "ca", "in"} {
-		for _, p := range SvixSourceIPs(r) {
-			assert.Contains(t, all, p, "region %s", r)
-		}
+	want := map[string][]string{
+		"us":      {"44.228.126.217/32", "50.112.21.217/32", "52.24.126.164/32", "54.148.139.208/32", "2600:1f24:64:8000::/56"},
+		"us-east": {"54.164.207.221/32", "54.90.7.123/32", "2600:1f28:37:4000::/56"},
+		"eu":      {"52.215.16.239/32", "54.216.8.72/32", "63.33.109.123/32", "2a05:d028:17:8000::/56"},
+		"au":      {"13.239.204.236/32", "54.66.246.217/32", "54.252.65.96/32", "2406:da2c:13:4000::/56"},
+		"ca":      {"52.60.44.49/32", "3.98.68.230/32", "3.96.105.27/32", "2600:1f21:1c:4000::/56"},
 	}
-	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("mars"): unknown region; the regions are au, ca, eu, in, us, us-east`,
+	var all []string
+	for _, r := range []string{"au", "ca", "eu", "us", "us-east"} {
+		var got []string
+		for _, p := range SvixSourceIPs(r) {
+			got = append(got, p.String())
+		}
+		assert.Equal(t, want[r], got, "region %s", r)
+		all = append(all, got...)
+	}
+	var got []string
+	for _, p := range SvixSourceIPs() {
+		got = append(got, p.String())
+	}
+	assert.Equal(t, all, got, "every region, sorted by name")
+	assert.Len(t, SvixSourceIPs("us", "eu"), 9)
+	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("in"): unknown region; the regions are au, ca, eu, us, us-east`,
+		func() { SvixSourceIPs("in") })
+	assert.PanicsWithValue(t, `clerkwebhook: SvixSourceIPs("mars"): unknown region; the regions are au, ca, eu, us, us-east`,
 		func() { SvixSourceIPs("mars") })
 	assert.Panics(t, func() { WithAllowedSources() })
 	assert.Panics(t, func() { WithTrustedProxies() })
@@ -326,7 +384,7 @@ func TestDefaultLogging(t *testing.T) {
 	assert.Contains(t, failed, "message_id=msg_failed")
 	assert.Contains(t, failed, "event_type=user.created")
 
-	h = NewHandler(testVerifier(t), WithDeduplicator(faultyDedup{Deduplicator: NewMemoryDeduplicator(0), claimErr: errors.New("store down")}))
+	h = NewHandler(testVerifier(t), WithDeduplicator(faultyDedup{Deduplicator: NewMemoryDeduplicator(), claimErr: errors.New("store down")}))
 	h.On(UserCreated, func(context.Context, Event) error { return nil })
 	store := line(newDelivery(t, testSecret, "msg_store", testNow, body), h)
 	assert.Contains(t, store, "level=ERROR")
@@ -365,6 +423,14 @@ func TestAllowedSourcesEdges(t *testing.T) {
 			http.Header{"X-Forwarded-For": {"44.228.126.217:4711"}}, 200},
 		{"zoned hop with a port", svix, lb, "10.1.2.3:1",
 			http.Header{"X-Forwarded-For": {"[fe80::1%eth0]:4711"}}, 403},
+		{"zoned hop, bare", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"fe80::1%eth0"}}, 403},
+		{"zoned hop, bracketed without a port", svix, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"[fe80::1%eth0]"}}, 403},
+		{"zoned hop, bare, in an allowed prefix", []netip.Prefix{netip.MustParsePrefix("fe80::/10")}, lb, "10.1.2.3:1",
+			http.Header{"X-Forwarded-For": {"fe80::1%eth0"}}, 403},
+		{"zoned hop in Forwarded", svix, lb, "10.1.2.3:1", fwd(`for="[fe80::1%25eth0]"`), 403},
+		{"zoned link-local peer, its zone dropped", []netip.Prefix{netip.MustParsePrefix("fe80::/10")}, nil, "[fe80::1%eth0]:1", nil, 200},
 		{"half-bracketed hop", svix, lb, "10.1.2.3:1",
 			http.Header{"X-Forwarded-For": {"[2600:1f24:64:8000::17"}}, 403},
 		{"Forwarded, quoted for=", svix, lb, "10.1.2.3:1", fwd(`for="44.228.126.217"`), 200},
@@ -396,7 +462,7 @@ func TestAllowedSourcesEdges(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := serveFrom(t, tc.allowed, tc.trusted, tc.peer, tc.header, WithErrorHandler(func(*http.Request, error) {}))
+			rec := serveFrom(t, tc.allowed, tc.trusted, tc.peer, tc.header, WithoutLog())
 			assert.Equal(t, tc.status, rec.Code)
 		})
 	}
@@ -423,4 +489,40 @@ func serveFrom(t *testing.T, allowed, trusted []netip.Prefix, peer string, heade
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return rec
+}
+
+// What a client puts in a forwarded address never leaves the library raw:
+// a zone with invalid UTF-8 and terminal escapes, and a long hop, are
+// refused, and the error quotes a bounded, escaped part of them. The
+// Delivery's Source is then the zero address.
+func TestForwardedAddressesLeavePrintable(t *testing.T) {
+	t.Parallel()
+	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, hop := range []string{
+		"fe80::1%\xff\x1b[31mred\x07",
+		"[fe80::1%\xc3\x28]:443",
+		"44.228.126.217\x00",
+		strings.Repeat("\x1b]0;title\x07", 5000),
+	} {
+		obs := &observed{}
+		rec := serveFrom(t, SvixSourceIPs("us"), lb, "10.1.2.3:1", http.Header{"X-Forwarded-For": {hop}}, WithoutLog(), WithObserver(obs.observe))
+		assert.Equal(t, 403, rec.Code)
+		ds := obs.all()
+		require.Len(t, ds, 1)
+		assert.False(t, ds[0].Source.IsValid(), "a refused hop became the source: %v", ds[0].Source)
+		msg := ds[0].Err.Error()
+		assert.ErrorIs(t, ds[0].Err, ErrForbiddenSource)
+		assert.True(t, utf8.ValidString(msg), "invalid UTF-8 in %q", msg)
+		assert.False(t, strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }),
+			"a control character in %q", msg)
+		assert.Less(t, len(msg), 300, "the error grows with the hop: %d bytes", len(msg))
+	}
+	// Forwarded's pairs too.
+	obs := &observed{}
+	serveFrom(t, SvixSourceIPs("us"), lb, "10.1.2.3:1", http.Header{"Forwarded": {"for=44.228.126.217;" + strings.Repeat("\x1b", 3000)}},
+		WithoutLog(), WithObserver(obs.observe))
+	require.Len(t, obs.all(), 1)
+	msg := obs.all()[0].Err.Error()
+	assert.NotContains(t, msg, "\x1b")
+	assert.Less(t, len(msg), 400)
 }

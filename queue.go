@@ -2,7 +2,6 @@ package clerkwebhook
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -55,26 +54,3 @@ func (h *Handler) enqueue(ctx context.Context, ev Event) error {
 	}
 	return nil
 }
-
-// Permanent marks err as a failure that no retry of the message can fix: a
-// payload the app can never process. A callback returning it (directly or
-// wrapped) makes the Handler answer 422 with the header
-// "webhook-delivery: abort-message", so that Svix stops retrying the message
-// (Clerk's dashboard shows it as failed, and it can be replayed after a
-// fix); a queue worker cancels the job instead of retrying it. The result
-// wraps both ErrPermanent and err, so errors.Is and errors.As reach either.
-// Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string   { return "permanent: " + e.err.Error() }
-func (e *permanentError) Unwrap() []error { return []error{ErrPermanent, e.err} }
-
-// isPermanent reports whether err carries Permanent's mark.
-func isPermanent(err error) bool { return errors.Is(err, ErrPermanent) }

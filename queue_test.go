@@ -44,7 +44,7 @@ func TestHandlerWithQueueEnqueuesInsteadOfRunning(t *testing.T) {
 	t.Parallel()
 	q := &recordingQueue{}
 	log := &errorLog{}
-	h := NewHandler(testVerifier(t), WithQueue(q), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithQueue(q), WithObserver(log.observe))
 	calls := &recorder{}
 	h.On(UserCreated, calls.ok)
 	body := readFixture(t, "user.created.json")
@@ -76,7 +76,7 @@ func TestHandlerWithQueueFailure(t *testing.T) {
 	errDown := errors.New("queue database unreachable")
 	q := &recordingQueue{err: errDown}
 	log := &errorLog{}
-	h := NewHandler(testVerifier(t), WithQueue(q), WithDeduplicator(NewMemoryDeduplicator(0)), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithQueue(q), WithDeduplicator(NewMemoryDeduplicator()), WithObserver(log.observe))
 	h.On(UserCreated, func(context.Context, Event) error { return nil })
 	body := readFixture(t, "user.created.json")
 
@@ -116,7 +116,7 @@ func TestDispatchParity(t *testing.T) {
 			return nil
 		}
 	}
-	h := NewHandler(testVerifier(t), WithErrorHandler(func(_ *http.Request, err error) { t.Error(err) }))
+	h := NewHandler(testVerifier(t), failOnError(t))
 	for i, et := range EventTypes() {
 		if i%2 == 0 { // half by On, half left to OnOther
 			h.On(et, record("On "+string(et)))
@@ -182,7 +182,7 @@ func TestHandlerPermanentFailure(t *testing.T) {
 	errBad := errors.New("profile refers to a plan that does not exist")
 	var runs int
 	log := &errorLog{}
-	h := NewHandler(testVerifier(t), WithDeduplicator(NewMemoryDeduplicator(0)), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t), WithDeduplicator(NewMemoryDeduplicator()), WithObserver(log.observe))
 	permanent := true
 	h.On(UserCreated, func(context.Context, Event) error {
 		runs++

@@ -12,6 +12,6 @@ import (
 // on PostgreSQL and Redis, in processes of their own too.)
 func TestReplicasSharingOneDeduplicator(t *testing.T) {
 	t.Parallel()
-	shared := clerkwebhook.NewMemoryDeduplicator(0)
+	shared := clerkwebhook.NewMemoryDeduplicator()
 	storetest.TestReplicas(t, func(testing.TB, int) clerkwebhook.Deduplicator { return shared })
 }

@@ -1,36 +1,42 @@
 package clerkwebhook
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // svixSourceIPs is Svix's published list of the addresses webhooks come
-// from, by region, as shown on its "Static Source IP Addresses" page
-// (docs.svix.com/receiving/source-ips and its webhook-ips.json) on
-// 2026-11-28.
+// from, by region: the file public/webhook-ips.json of Svix's documentation
+// (github.com/svix/svix-docs, as of its commit a3cf04a of 2026-07-02),
+// which the "Static Source IP Addresses" page
+// (docs.svix.com/receiving/source-ips) shows. Svix removed the India
+// region's addresses on 2026-04-03 (svix-docs 3b32626); addresses a cloud
+// provider has taken back can belong to someone else later, so they are
+// gone from here too.
 var svixSourceIPs = map[string][]string{
 	"us":      {"44.228.126.217", "50.112.21.217", "52.24.126.164", "54.148.139.208", "2600:1f24:64:8000::/56"},
 	"us-east": {"54.164.207.221", "54.90.7.123", "2600:1f28:37:4000::/56"},
 	"eu":      {"52.215.16.239", "54.216.8.72", "63.33.109.123", "2a05:d028:17:8000::/56"},
 	"au":      {"13.239.204.236", "54.66.246.217", "54.252.65.96", "2406:da2c:13:4000::/56"},
 	"ca":      {"52.60.44.49", "3.98.68.230", "3.96.105.27", "2600:1f21:1c:4000::/56"},
-	"in":      {"13.126.41.108", "15.207.218.84", "65.2.133.31"},
 }
 
 // SvixSourceIPs returns the addresses Svix sends webhooks from, for
-// WithAllowedSources: the regions "us", "us-east", "eu", and the private
-// regions "au", "ca" and "in" (Clerk's instances send from "us" unless
+// WithAllowedSources: the public regions "us" and "eu", and the private
+// regions "us-east", "au" and "ca" (Clerk's instances send from "us" unless
 // Clerk says otherwise). With no argument it returns every region's. An
-// unknown region panics, naming the known ones.
+// unknown region panics, naming the known ones; "in" is one no longer: Svix
+// withdrew its addresses in April 2026.
 //
-// The list is Svix's published one as of 2026-11-28 ("Static Source IP
-// Addresses" in Svix's documentation); Svix can change it, and static
-// source addresses are not guaranteed on every plan. An allowlist only
+// The list is Svix's published one (its webhook-ips.json, as of 2026-07-02,
+// unchanged through 2026-12); Svix can change it, and static source
+// addresses are not guaranteed on every plan. An allowlist only
 // narrows who can reach the endpoint: the signature, not the address, is
 // what proves a delivery came from Clerk.
 func SvixSourceIPs(regions ...string) []netip.Prefix {
@@ -138,6 +144,8 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	if !contains(h.trusted, peer) {
 		return peer, nil // forwarding headers from anyone else are ignored
 	}
+	// The hops are what a client sent: every error below quotes at most
+	// maxShownHop bytes of one, escaped (strconv.Quote), never the raw bytes.
 	xff, fwd := r.Header.Values("X-Forwarded-For"), r.Header.Values("Forwarded")
 	if len(xff) > 0 && len(fwd) > 0 {
 		return netip.Addr{}, fmt.Errorf("%w: both X-Forwarded-For and Forwarded from a trusted proxy", ErrForbiddenSource)
@@ -159,48 +167,61 @@ func (h *Handler) clientAddr(r *http.Request) (netip.Addr, error) {
 	for i := len(hops) - 1; i >= 0 && contains(h.trusted, addr); i-- {
 		a, err := hopAddr(hops[i])
 		if err != nil {
-			return netip.Addr{}, fmt.Errorf("%w: malformed forwarded address %q: %v", ErrForbiddenSource, hops[i], err)
+			return netip.Addr{}, fmt.Errorf("%w: malformed forwarded address %s: %v", ErrForbiddenSource, shownHop(hops[i]), err)
 		}
 		addr = a
 	}
 	return addr, nil
 }
 
-// remoteAddr parses http.Request.RemoteAddr ("ip:port", or a bare ip).
+// remoteAddr parses http.Request.RemoteAddr ("ip:port", or a bare ip),
+// which the server sets, not the client. A link-local peer's zone (the
+// interface it came in on) is dropped: a zoned address is in no prefix.
 func remoteAddr(s string) (netip.Addr, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), nil
+		return ap.Addr().Unmap().WithZone(""), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Addr{}, err
+		return netip.Addr{}, errors.New("not an IP address, with or without a port")
 	}
-	return a.Unmap(), nil
+	return a.Unmap().WithZone(""), nil
+}
+
+// maxShownHop bounds what an error quotes of a forwarded address.
+const maxShownHop = 64
+
+// shownHop quotes a forwarded address for an error message: at most
+// maxShownHop bytes of it, escaped as strconv.Quote does (control bytes,
+// invalid UTF-8 and quotes never leave raw), with "..." after a cut.
+func shownHop(s string) string {
+	if len(s) > maxShownHop {
+		return strconv.Quote(s[:maxShownHop]) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // hopAddr parses one forwarded address: an IP, optionally with a port, and
-// an IPv6 address in brackets when it has one.
+// an IPv6 address in brackets when it has one. An address with a zone
+// ("fe80::1%eth0"), bare or bracketed, is refused: a zone names an
+// interface of the machine that wrote it, and means nothing here. The
+// errors are fixed texts: none repeats s, which the client chose.
 func hopAddr(s string) (netip.Addr, error) {
 	if s == "" {
-		return netip.Addr{}, fmt.Errorf("empty")
+		return netip.Addr{}, errors.New("empty")
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), nil
+	host := s
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		host = h
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
 	}
-	host, _, err := net.SplitHostPort(s)
-	if err != nil {
-		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-			host = s[1 : len(s)-1]
-		} else {
-			return netip.Addr{}, err
-		}
+	if strings.Contains(host, "%") {
+		return netip.Addr{}, errors.New("an address with a zone")
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return netip.Addr{}, err
-	}
-	if a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("an address with a zone")
+		return netip.Addr{}, errors.New("not an IP address, with or without a port")
 	}
 	return a.Unmap(), nil
 }
@@ -219,7 +240,7 @@ func forwardedFor(values []string) ([]string, error) {
 					if strings.TrimSpace(pair) == "" {
 						continue
 					}
-					return nil, fmt.Errorf("%q is not name=value", pair)
+					return nil, fmt.Errorf("%s is not name=value", shownHop(pair))
 				}
 				if !strings.EqualFold(name, "for") {
 					continue

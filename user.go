@@ -428,13 +428,3 @@ type SCIM struct {
 	// ExternalID is the user's id in the directory.
 	ExternalID *string `json:"external_id"`
 }
-
-// Verification is the former name of IdentifierVerification.
-//
-// Deprecated: use IdentifierVerification.
-type Verification = IdentifierVerification
-
-// VerificationErrorInfo is the former name of IdentifierVerificationFailure.
-//
-// Deprecated: use IdentifierVerificationFailure.
-type VerificationErrorInfo = IdentifierVerificationFailure

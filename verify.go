@@ -40,6 +40,7 @@ const (
 // ErrMissingSecret: no configuration mistake makes it accept anything.
 type Verifier struct {
 	keys      []*signingKey
+	challenge []byte // the endpoint-verification key, derived from the first secret (challenge.go)
 	tolerance time.Duration
 	now       func() time.Time
 	maxBody   int64
@@ -54,13 +55,14 @@ type Option func(*Verifier) error
 
 // WithTolerance sets how far the signature timestamp may be from the clock in
 // either direction; the default is DefaultTolerance (5 minutes). The bounds
-// are inclusive. A tolerance of zero or less is an error (ErrInvalidOption):
-// there is no way to switch the replay check off.
+// are inclusive. A tolerance of zero or less panics (see the package
+// documentation on configuration mistakes): there is no way to switch the
+// replay check off.
 func WithTolerance(d time.Duration) Option {
+	if d <= 0 {
+		panic("clerkwebhook: WithTolerance(" + d.String() + "): the tolerance must be positive")
+	}
 	return func(v *Verifier) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: tolerance must be positive, got %v", ErrInvalidOption, d)
-		}
 		v.tolerance = d
 		return nil
 	}
@@ -68,12 +70,12 @@ func WithTolerance(d time.Duration) Option {
 
 // WithMaxBodyBytes sets the largest body VerifyRequest reads and Verify
 // accepts; the default is DefaultMaxBodyBytes (1 MiB). A larger body is
-// ErrBodyTooLarge. A limit of zero or less is an error (ErrInvalidOption).
+// ErrBodyTooLarge. A limit of zero or less panics.
 func WithMaxBodyBytes(n int64) Option {
+	if n <= 0 {
+		panic("clerkwebhook: WithMaxBodyBytes(" + strconv.FormatInt(n, 10) + "): the limit must be positive")
+	}
 	return func(v *Verifier) error {
-		if n <= 0 {
-			return fmt.Errorf("%w: body limit must be positive, got %d", ErrInvalidOption, n)
-		}
 		v.maxBody = n
 		return nil
 	}
@@ -81,12 +83,12 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithClock replaces time.Now as the verifier's clock, for tests and for
 // tools that check a captured delivery as of the time it was received. A nil
-// clock is an error (ErrInvalidOption).
+// clock panics.
 func WithClock(now func() time.Time) Option {
+	if now == nil {
+		panic("clerkwebhook: WithClock(nil)")
+	}
 	return func(v *Verifier) error {
-		if now == nil {
-			return fmt.Errorf("%w: clock must not be nil", ErrInvalidOption)
-		}
 		v.now = now
 		return nil
 	}
@@ -123,6 +125,7 @@ func NewVerifier(secret string, opts ...Option) (*Verifier, error) {
 	}
 	v := &Verifier{
 		keys:      []*signingKey{newSigningKey(k)},
+		challenge: challengeKey(k),
 		tolerance: DefaultTolerance,
 		now:       time.Now,
 		maxBody:   DefaultMaxBodyBytes,

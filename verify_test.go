@@ -330,9 +330,6 @@ func TestOptions(t *testing.T) {
 		opt  Option
 		want error
 	}{
-		{"zero tolerance", WithTolerance(0), ErrInvalidOption},
-		{"negative tolerance", WithTolerance(-time.Second), ErrInvalidOption},
-		{"nil clock", WithClock(nil), ErrInvalidOption},
 		{"empty extra secret", WithSecrets(otherSecret, ""), ErrInvalidSecret},
 		{"API key as extra secret", WithSecrets("sk_live_abcdefghijklmnopqrstuvwxyz"), ErrInvalidSecret},
 	} {

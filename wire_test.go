@@ -157,7 +157,7 @@ func TestHandlerBodyTooLargeContentLength(t *testing.T) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			log := &errorLog{}
 			calls := &recorder{}
-			h := NewHandler(testVerifier(t, WithMaxBodyBytes(limit)), WithErrorHandler(log.report))
+			h := NewHandler(testVerifier(t, WithMaxBodyBytes(limit)), WithObserver(log.observe))
 			h.On(UserCreated, calls.ok)
 			var read, wire atomic.Int64
 			var gotLength atomic.Int64
@@ -207,7 +207,7 @@ func TestHandlerBodyTooLargeStreaming(t *testing.T) {
 	const streamSize = 1 << 30
 	log := &errorLog{}
 	calls := &recorder{}
-	h := NewHandler(testVerifier(t, WithMaxBodyBytes(limit)), WithErrorHandler(log.report))
+	h := NewHandler(testVerifier(t, WithMaxBodyBytes(limit)), WithObserver(log.observe))
 	h.On(UserCreated, calls.ok)
 	var read, wire atomic.Int64
 	var gotLength atomic.Int64
@@ -259,7 +259,7 @@ func TestHandlerMemoryOnStalledBodies(t *testing.T) {
 	const conns = 200
 	const budget = 16 << 20
 
-	h := NewHandler(testVerifier(t), WithErrorHandler(func(*http.Request, error) {}))
+	h := NewHandler(testVerifier(t), WithoutLog())
 	h.On(UserCreated, func(_ context.Context, _ Event) error { return nil })
 	var reading sync.WaitGroup
 	reading.Add(conns)

@@ -16,6 +16,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -91,11 +92,17 @@ type telemetry struct {
 
 func newTelemetry(tb testing.TB) *telemetry {
 	tb.Helper()
+	return newTelemetryWrapped(tb, func(mp metric.MeterProvider) metric.MeterProvider { return mp })
+}
+
+// newTelemetryWrapped is newTelemetry with the observer's MeterProvider
+// wrapped by wrap, which the reader still collects from.
+func newTelemetryWrapped(tb testing.TB, wrap func(metric.MeterProvider) metric.MeterProvider) *telemetry {
+	tb.Helper()
 	t := &telemetry{reader: sdkmetric.NewManualReader(), spans: tracetest.NewSpanRecorder()}
 	t.tracer = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(t.spans))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.reader))
-	observe, err := clerkotel.NewObserver(clerkotel.WithMeterProvider(mp), clerkotel.WithTracerProvider(t.tracer))
-	require.NoError(tb, err)
+	mp := wrap(sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.reader)))
+	observe := clerkotel.NewObserver(clerkotel.WithMeterProvider(mp), clerkotel.WithTracerProvider(t.tracer))
 	t.observe = func(r *http.Request, d clerkwebhook.Delivery) {
 		t.mu.Lock()
 		t.observed = append(t.observed, d)
@@ -105,18 +112,21 @@ func newTelemetry(tb testing.TB) *telemetry {
 	return t
 }
 
-// series is one set of attribute values of the deliveries counter.
-type series struct{ outcome, reason, eventType string }
+// series is one set of attribute values of the deliveries counter; a
+// success has no errorType.
+type series struct{ outcome, errorType, eventType string }
 
 // collect returns what the SDK aggregated: the deliveries counter by series,
-// and the duration histogram's counts by (outcome, event type).
-func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, durations map[series]uint64) {
+// the duration histogram's counts by (outcome, event type), and the
+// deduplicator failures counter by failure.
+func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, durations map[series]uint64, dedupFailures map[string]int64) {
 	tb.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(tb, t.reader.Collect(context.Background(), &rm))
-	deliveries, durations = map[series]int64{}, map[series]uint64{}
+	deliveries, durations, dedupFailures = map[series]int64{}, map[series]uint64{}, map[string]int64{}
 	for _, sm := range rm.ScopeMetrics {
-		require.Equal(tb, "github.com/seed77920f6a/clerkwebhook/clerkotel", sm.Scope.Name)
+		require.Equal(tb, clerkotel.ScopeName, sm.Scope.Name)
+		require.Equal(tb, clerkotel.Version, sm.Scope.Version)
 		for _, m := range sm.Metrics {
 			switch m.Name {
 			case "clerkwebhook.deliveries":
@@ -135,32 +145,43 @@ func (t *telemetry) collect(tb testing.TB) (deliveries map[series]int64, duratio
 					require.Equal(tb, []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30}, dp.Bounds)
 					durations[seriesOf(tb, dp.Attributes, false)] += dp.Count
 				}
+			case "clerkwebhook.deduplicator.failures":
+				require.Equal(tb, "{failure}", m.Unit)
+				sum, ok := m.Data.(metricdata.Sum[int64])
+				require.True(tb, ok, "%s is a %T", m.Name, m.Data)
+				require.True(tb, sum.IsMonotonic, "a counter")
+				for _, dp := range sum.DataPoints {
+					require.Equal(tb, 1, dp.Attributes.Len(), "attributes %v", dp.Attributes.ToSlice())
+					v, ok := dp.Attributes.Value("clerkwebhook.deduplicator.failure")
+					require.True(tb, ok, "attributes %v", dp.Attributes.ToSlice())
+					dedupFailures[v.AsString()] += dp.Value
+				}
 			default:
 				tb.Fatalf("unexpected metric %q", m.Name)
 			}
 		}
 	}
-	return deliveries, durations
+	return deliveries, durations, dedupFailures
 }
 
 // seriesOf reads a data point's attributes, which must be exactly the
-// instrument's: outcome, reason (the counter only) and event type.
-func seriesOf(tb testing.TB, set attribute.Set, withReason bool) series {
+// instrument's: outcome and event type, and on the counter error.type when
+// the delivery failed (absent, never "", on success).
+func seriesOf(tb testing.TB, set attribute.Set, counter bool) series {
 	tb.Helper()
-	want := 2
-	if withReason {
-		want = 3
-	}
-	require.Equal(tb, want, set.Len(), "attributes %v", set.ToSlice())
 	get := func(k attribute.Key) string {
 		v, ok := set.Value(k)
 		require.True(tb, ok, "no %s in %v", k, set.ToSlice())
 		return v.AsString()
 	}
 	s := series{outcome: get("clerkwebhook.outcome"), eventType: get("clerkwebhook.event_type")}
-	if withReason {
-		s.reason = get("clerkwebhook.reason")
+	want := 2
+	if v, ok := set.Value("error.type"); ok && counter {
+		s.errorType = v.AsString()
+		require.NotEmpty(tb, s.errorType, "error.type is absent on success, not empty")
+		want++
 	}
+	require.Equal(tb, want, set.Len(), "attributes %v", set.ToSlice())
 	return s
 }
 
@@ -171,4 +192,11 @@ func spanAttrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 		m[kv.Key] = kv.Value
 	}
 	return m
+}
+
+// newHandler is clerkwebhook.NewHandler without the Handler's log: the
+// tests read what the observer recorded, which the log would only repeat in
+// their output.
+func newHandler(v *clerkwebhook.Verifier, opts ...clerkwebhook.HandlerOption) *clerkwebhook.Handler {
+	return clerkwebhook.NewHandler(v, append(opts, clerkwebhook.WithoutLog())...)
 }

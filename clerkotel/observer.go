@@ -2,7 +2,7 @@ package clerkotel
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/seed77920f6a/clerkwebhook"
@@ -10,23 +10,22 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// scopeName is the instrumentation scope of the meter and the tracer.
-const scopeName = "github.com/seed77920f6a/clerkwebhook/clerkotel"
-
 // Instrument, span and attribute names (see the package documentation).
 const (
-	deliveriesName = "clerkwebhook.deliveries"
-	durationName   = "clerkwebhook.delivery.duration"
-	spanName       = "clerkwebhook.delivery"
+	deliveriesName    = "clerkwebhook.deliveries"
+	durationName      = "clerkwebhook.delivery.duration"
+	dedupFailuresName = "clerkwebhook.deduplicator.failures"
+	spanName          = "clerkwebhook.delivery"
 
-	outcomeKey   = attribute.Key("clerkwebhook.outcome")
-	reasonKey    = attribute.Key("clerkwebhook.reason")
-	eventTypeKey = attribute.Key("clerkwebhook.event_type")
-	messageIDKey = attribute.Key("clerkwebhook.message_id")
+	outcomeKey      = attribute.Key("clerkwebhook.outcome")
+	eventTypeKey    = attribute.Key("clerkwebhook.event_type")
+	messageIDKey    = attribute.Key("clerkwebhook.message_id")
+	dedupFailureKey = attribute.Key("clerkwebhook.deduplicator.failure")
 )
 
 // durationBuckets are the duration histogram's bucket boundaries, in
@@ -38,72 +37,103 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 // An Option configures NewObserver. A nil Option is ignored.
 type Option func(*config)
 
+// config is what the options choose: the global providers unless told.
 type config struct {
 	meterProvider  metric.MeterProvider
 	tracerProvider trace.TracerProvider
 }
 
 // WithMeterProvider makes the observer record its metrics with mp instead
-// of the global MeterProvider (otel.GetMeterProvider). A nil mp panics.
+// of the global MeterProvider (otel.GetMeterProvider). A nil mp leaves the
+// global one, as without the option.
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	if mp == nil {
-		panic("clerkotel: WithMeterProvider(nil)")
+	return func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
 	}
-	return func(c *config) { c.meterProvider = mp }
 }
 
 // WithTracerProvider makes the observer record its spans with tp instead of
-// the global TracerProvider (otel.GetTracerProvider). A nil tp panics.
+// the global TracerProvider (otel.GetTracerProvider). A nil tp leaves the
+// global one, as without the option.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	if tp == nil {
-		panic("clerkotel: WithTracerProvider(nil)")
+	return func(c *config) {
+		if tp != nil {
+			c.tracerProvider = tp
+		}
 	}
-	return func(c *config) { c.tracerProvider = tp }
 }
 
 // NewObserver returns an observer for clerkwebhook.WithObserver that records
 // every delivery as the package documentation describes: a count, a
 // duration and a span. Without options it uses the global providers, set
 // with otel.SetMeterProvider and otel.SetTracerProvider before NewObserver
-// or, the first time they are set, after it. The error is the
-// MeterProvider's, when it refuses to create an instrument. The observer is
-// safe for concurrent use, and may be shared by several Handlers.
-func NewObserver(opts ...Option) (func(*http.Request, clerkwebhook.Delivery), error) {
-	c := config{}
+// or, the first time they are set, after it. The observer is safe for
+// concurrent use, and may be shared by several Handlers.
+//
+// NewObserver does not fail. When the MeterProvider refuses to create an
+// instrument, the error goes to otel.Handle (the global ErrorHandler, which
+// logs it unless otel.SetErrorHandler chose otherwise) and the observer
+// records everything else: the instruments that were created, and the spans.
+func NewObserver(opts ...Option) func(*http.Request, clerkwebhook.Delivery) {
+	c := config{meterProvider: otel.GetMeterProvider(), tracerProvider: otel.GetTracerProvider()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
 		}
 	}
-	if c.meterProvider == nil {
-		c.meterProvider = otel.GetMeterProvider()
-	}
-	if c.tracerProvider == nil {
-		c.tracerProvider = otel.GetTracerProvider()
-	}
-	meter := c.meterProvider.Meter(scopeName, metric.WithSchemaURL(semconv.SchemaURL))
-	deliveries, err1 := meter.Int64Counter(deliveriesName,
+	meter := c.meterProvider.Meter(ScopeName,
+		metric.WithInstrumentationVersion(Version), metric.WithSchemaURL(semconv.SchemaURL))
+	deliveries, err := meter.Int64Counter(deliveriesName,
 		metric.WithDescription("Webhook deliveries answered by a clerkwebhook.Handler."),
 		metric.WithUnit("{delivery}"))
-	duration, err2 := meter.Float64Histogram(durationName,
+	handle(err, deliveriesName)
+	if deliveries == nil {
+		deliveries = noop.Int64Counter{}
+	}
+	duration, err := meter.Float64Histogram(durationName,
 		metric.WithDescription("Time from the start of a clerkwebhook.Handler's ServeHTTP to its answer."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, err
+	handle(err, durationName)
+	if duration == nil {
+		duration = noop.Float64Histogram{}
+	}
+	dedupFailures, err := meter.Int64Counter(dedupFailuresName,
+		metric.WithDescription("Deduplicator calls that failed after a clerkwebhook.Handler's answer was decided: "+
+			"a Complete after a processed delivery, a Release after a failed one."),
+		metric.WithUnit("{failure}"))
+	handle(err, dedupFailuresName)
+	if dedupFailures == nil {
+		dedupFailures = noop.Int64Counter{}
 	}
 	o := &observer{
-		tracer:     c.tracerProvider.Tracer(scopeName, trace.WithSchemaURL(semconv.SchemaURL)),
-		deliveries: deliveries,
-		duration:   duration,
+		tracer: c.tracerProvider.Tracer(ScopeName,
+			trace.WithInstrumentationVersion(Version), trace.WithSchemaURL(semconv.SchemaURL)),
+		deliveries:    deliveries,
+		duration:      duration,
+		dedupFailures: dedupFailures,
 	}
-	return o.observe, nil
+	return o.observe
+}
+
+// handle sends err, a MeterProvider's refusal to create the instrument
+// name, to otel.Handle. The instrument it returned with the error is used
+// all the same (the SDK's still records, its error being a warning about the
+// name), and a no-op one stands in for none at all, so that a provider's
+// error never becomes a panic in the Handler's goroutine.
+func handle(err error, name string) {
+	if err != nil {
+		otel.Handle(fmt.Errorf("clerkotel: instrument %s: %w", name, err))
+	}
 }
 
 type observer struct {
-	tracer     trace.Tracer
-	deliveries metric.Int64Counter
-	duration   metric.Float64Histogram
+	tracer        trace.Tracer
+	deliveries    metric.Int64Counter
+	duration      metric.Float64Histogram
+	dedupFailures metric.Int64Counter
 }
 
 // observe records d: the span first, so that the measurements are made in
@@ -115,10 +145,16 @@ func (o *observer) observe(r *http.Request, d clerkwebhook.Delivery) {
 	}
 	out, why, typ := outcome(d), reason(d.Err), eventType(d.Type)
 	ctx = o.span(ctx, d, out, why, typ)
-	o.deliveries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(
-		outcomeKey.String(out), reasonKey.String(why), eventTypeKey.String(typ))))
-	o.duration.Record(ctx, d.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(
-		outcomeKey.String(out), eventTypeKey.String(typ))))
+	attrs := []attribute.KeyValue{outcomeKey.String(out), eventTypeKey.String(typ)}
+	o.duration.Record(ctx, d.Duration.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if why != "" {
+		// Only on failure, as semconv asks of error.type.
+		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
+	}
+	o.deliveries.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	if f := dedupFailure(d); f != "" {
+		o.dedupFailures.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(dedupFailureKey.String(f))))
+	}
 }
 
 // span records d's span, from d.Received to the answer, and returns ctx
@@ -130,10 +166,10 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 	if trace.SpanContextFromContext(ctx).IsValid() {
 		kind = trace.SpanKindInternal
 	}
-	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs := make([]attribute.KeyValue, 0, 7)
 	attrs = append(attrs, outcomeKey.String(out))
 	if why != "" {
-		attrs = append(attrs, reasonKey.String(why))
+		attrs = append(attrs, semconv.ErrorTypeKey.String(why))
 	}
 	if typ != "" {
 		attrs = append(attrs, eventTypeKey.String(typ))
@@ -147,11 +183,14 @@ func (o *observer) span(ctx context.Context, d clerkwebhook.Delivery, out, why, 
 	if d.Source.IsValid() {
 		attrs = append(attrs, semconv.ClientAddress(d.Source.String()))
 	}
+	if f := dedupFailure(d); f != "" {
+		attrs = append(attrs, dedupFailureKey.String(f))
+	}
 	ctx, span := o.tracer.Start(ctx, spanName,
 		trace.WithSpanKind(kind),
 		trace.WithTimestamp(d.Received),
 		trace.WithAttributes(attrs...))
-	if failed(out) {
+	if spanError(d.Status) {
 		span.SetStatus(codes.Error, why)
 	}
 	span.End(trace.WithTimestamp(d.Received.Add(d.Duration)))

@@ -39,10 +39,35 @@ func outcome(d clerkwebhook.Delivery) string {
 	}
 }
 
-// failed reports whether an outcome means the delivery was not acted on,
-// which marks its span as an error.
-func failed(outcome string) bool {
-	return outcome != outcomeProcessed && outcome != outcomeDuplicate
+// spanError reports whether a delivery's span has the status Error: as for
+// otelhttp's server spans, when the Handler answered 5xx, or gave no answer
+// (a status under 100 is none). A 4xx is the client's doing, or a delivery
+// to retry later (409) or that the app gave up (422): not a fault of the
+// server, and visible all the same through the outcome and error.type.
+func spanError(status int) bool {
+	return status < 100 || status >= 500
+}
+
+// The values of the clerkwebhook.deduplicator.failure attribute.
+const (
+	dedupFailureComplete = "complete"
+	dedupFailureRelease  = "release"
+)
+
+// dedupFailure names the Deduplicator call behind d.DedupErr, or returns ""
+// when there is none. As Delivery.DedupErr says, it is a Complete when the
+// delivery was answered 2xx (the callback succeeded), and a Release
+// otherwise (the callback failed, or ended the request without an answer).
+// The error's text is not read.
+func dedupFailure(d clerkwebhook.Delivery) string {
+	switch {
+	case d.DedupErr == nil:
+		return ""
+	case d.Status >= 200 && d.Status <= 299:
+		return dedupFailureComplete
+	default:
+		return dedupFailureRelease
+	}
 }
 
 // reasonOther is the reason of an error that wraps none of the package's
@@ -50,14 +75,16 @@ func failed(outcome string) bool {
 // values a closed set all the same.
 const reasonOther = "other"
 
-// reasons names every sentinel the root package exports: the name is the
-// variable's, without "Err", in snake case (a test checks the list against
-// the root package's source). The first sentinel that Err wraps gives the
-// reason, so the order matters only where an error wraps more than one: a
-// *CallbackError wraps ErrCallback and whatever the callback returned,
-// which may be Permanent's ErrPermanent or another sentinel (an accessor's
-// ErrInvalidPayload). The first six are in the order of the Handler's own
-// status mapping, so that the reason always agrees with the status.
+// reasons names every sentinel the root package exports, for the error.type
+// attribute: the name is the variable's, without "Err", in snake case (a
+// test checks the list against the root package's source). The first
+// sentinel that Err wraps gives the reason, so the order matters only where
+// an error wraps more than one: a *CallbackError wraps ErrCallback and
+// whatever the callback returned, which may be Permanent's ErrPermanent or
+// another sentinel (an accessor's ErrInvalidPayload). The first six are in
+// the order of the Handler's own status mapping, so that the reason always
+// agrees with the status. ErrInvalidOption, which the root package is
+// removing, has none: no Delivery carries it.
 var reasons = []struct {
 	err  error
 	name string
@@ -84,14 +111,15 @@ var reasons = []struct {
 	// named all the same, so that the table is the whole list.
 	{clerkwebhook.ErrMissingSecret, "missing_secret"},
 	{clerkwebhook.ErrInvalidSecret, "invalid_secret"},
-	{clerkwebhook.ErrInvalidOption, "invalid_option"},
 	{clerkwebhook.ErrWrongEventType, "wrong_event_type"},
 	{clerkwebhook.ErrLeaseExpired, "lease_expired"},
+	{clerkwebhook.ErrNoClaimToken, "no_claim_token"},
 }
 
-// reason returns the short name of the sentinel err wraps: "" for nil, and
-// "other" for an error that wraps none. It never looks at err's text, which
-// can hold what the client sent.
+// reason returns the short name of the sentinel err wraps, the value of
+// error.type: "" for nil (no error.type at all), and "other" for an error
+// that wraps none. It never looks at err's text, which can hold what the
+// client sent.
 func reason(err error) string {
 	if err == nil {
 		return ""

@@ -73,6 +73,7 @@ func snake(name string) string {
 // by the rule in its comment, and nothing else: a sentinel added to the
 // root package fails this test until it has its reason.
 func TestReasonsCoverEverySentinel(t *testing.T) {
+	t.Parallel()
 	sentinels := rootSentinels(t)
 	byName := map[string]error{}
 	for _, r := range reasons {
@@ -92,6 +93,7 @@ func TestReasonsCoverEverySentinel(t *testing.T) {
 }
 
 func TestReason(t *testing.T) {
+	t.Parallel()
 	errBad := errors.New("bad data")
 	callback := func(err error) error {
 		return &clerkwebhook.CallbackError{Type: clerkwebhook.UserCreated, MessageID: "msg_1", Err: err}
@@ -115,6 +117,7 @@ func TestReason(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tc.want, reason(tc.err))
 		})
 	}
@@ -124,36 +127,63 @@ func TestReason(t *testing.T) {
 }
 
 // The outcome follows the status the Handler answered, row by row of its
-// status table, and every other status is a failure.
+// status table, and every other status is a failure. The span is an error
+// for a 5xx or no answer, as otelhttp's server spans are, never for a 4xx.
 func TestOutcome(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		status    int
 		duplicate bool
 		want      string
+		spanError bool
 	}{
-		{200, false, "processed"},
-		{204, false, "processed"},
-		{200, true, "duplicate"},
-		{400, false, "rejected"},
-		{405, false, "rejected"},
-		{403, false, "forbidden"},
-		{413, false, "too_large"},
-		{409, false, "failed"},
-		{422, false, "failed"},
-		{500, false, "failed"},
-		{0, false, "failed"},   // no answer
-		{503, false, "failed"}, // a status a later Handler might add
-		{401, false, "failed"},
-		{302, false, "failed"},
+		{200, false, "processed", false},
+		{204, false, "processed", false},
+		{200, true, "duplicate", false},
+		{400, false, "rejected", false},
+		{405, false, "rejected", false},
+		{403, false, "forbidden", false},
+		{413, false, "too_large", false},
+		{409, false, "failed", false},
+		{422, false, "failed", false},
+		{500, false, "failed", true},
+		{0, false, "failed", true},   // no answer
+		{503, false, "failed", true}, // a status a later Handler might add
+		{401, false, "failed", false},
+		{302, false, "failed", false},
+		{99, false, "failed", true}, // not an HTTP status
 	}
 	for _, tc := range cases {
 		got := outcome(clerkwebhook.Delivery{Status: tc.status, Duplicate: tc.duplicate})
 		assert.Equal(t, tc.want, got, "status %d, duplicate %v", tc.status, tc.duplicate)
-		assert.Equal(t, tc.want != "processed" && tc.want != "duplicate", failed(got), "status %d: an error span", tc.status)
+		assert.Equal(t, tc.spanError, spanError(tc.status), "status %d: an error span", tc.status)
+	}
+}
+
+// The Deduplicator call behind a DedupErr follows from the answer, as
+// Delivery.DedupErr documents: a Complete after a 2xx, a Release otherwise.
+func TestDedupFailure(t *testing.T) {
+	t.Parallel()
+	errStore := fmt.Errorf("%w: connection refused", clerkwebhook.ErrDeduplicator)
+	cases := []struct {
+		d    clerkwebhook.Delivery
+		want string
+	}{
+		{clerkwebhook.Delivery{Status: 200}, ""},
+		{clerkwebhook.Delivery{Status: 500, Err: clerkwebhook.ErrCallback}, ""},
+		{clerkwebhook.Delivery{Status: 200, DedupErr: errStore}, "complete"},
+		{clerkwebhook.Delivery{Status: 204, DedupErr: errStore}, "complete"},
+		{clerkwebhook.Delivery{Status: 500, Err: clerkwebhook.ErrCallback, DedupErr: errStore}, "release"},
+		{clerkwebhook.Delivery{Status: 422, Err: clerkwebhook.ErrPermanent, DedupErr: errStore}, "release"},
+		{clerkwebhook.Delivery{Status: 0, Err: clerkwebhook.ErrCallback, DedupErr: errStore}, "release"}, // no answer
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, dedupFailure(tc.d), "status %d, DedupErr %v", tc.d.Status, tc.d.DedupErr)
 	}
 }
 
 func TestEventType(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "", eventType(""), "not verified")
 	assert.Equal(t, "unknown", eventType("user.exploded"))
 	assert.Equal(t, "unknown", eventType("User.Created"), "types are case-sensitive")
@@ -163,6 +193,7 @@ func TestEventType(t *testing.T) {
 }
 
 func TestMessageID(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"msg_2abcDEF3ghi4JKL5mno6PQR7stu":        "msg_2abcDEF3ghi4JKL5mno6PQR7stu",
 		"":                                       "",
@@ -183,9 +214,10 @@ func TestMessageID(t *testing.T) {
 // The package imports the OpenTelemetry API, never the SDK or an exporter,
 // which are the application's choice; its tests and examples may.
 func TestImportsOnlyTheAPI(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)
-	allowed := regexp.MustCompile(`^(github\.com/seed77920f6a/clerkwebhook|go\.opentelemetry\.io/otel(/attribute|/codes|/metric|/trace|/semconv/v[0-9.]+)?|[a-z]+(/[a-z]+)*)$`)
+	allowed := regexp.MustCompile(`^(github\.com/seed77920f6a/clerkwebhook|go\.opentelemetry\.io/otel(/attribute|/codes|/metric|/metric/noop|/trace|/semconv/v[0-9.]+)?|[a-z]+(/[a-z]+)*)$`)
 	fset := token.NewFileSet()
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -199,4 +231,12 @@ func TestImportsOnlyTheAPI(t *testing.T) {
 			assert.Regexp(t, allowed, path, "%s imports %s", name, path)
 		}
 	}
+}
+
+// The scope is named by the import path, and its version is a release
+// number as OpenTelemetry records it: no "v", no suffix.
+func TestScope(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "github.com/seed77920f6a/clerkwebhook/clerkotel", ScopeName)
+	assert.Regexp(t, `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`, Version)
 }

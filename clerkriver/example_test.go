@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,13 +24,15 @@ import (
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkriver"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/doctest"
 )
 
 // A service on one machine, with River on an SQLite file: the Handler
 // stores each verified event as a job and answers 200, and the client's
 // workers run the callback. Here the file is temporary, and the example
 // signs a delivery itself and sends it twice: a retry of a message whose
-// job completed is acknowledged and not run again.
+// job completed is acknowledged and not run again. riverOnSQLite is the
+// recipe of docs/recipes.md.
 func Example() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "clerkriver-example")
@@ -37,47 +40,16 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-
-	// One connection (riversqlite's advice: SQLite has one writer at a
-	// time), WAL, and a wait for a lock another process holds.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "jobs.sqlite3")+
-		"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	driver := riversqlite.New(db)
-
-	// River's tables, created or brought up to date at start-up.
-	migrator, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		log.Fatal(err)
-	}
-
-	// The Queue needs the client, and the worker the Handler: the client
-	// gets the Workers bundle, which the worker joins once the Handler exists.
-	workers := river.NewWorkers()
-	client, err := river.NewClient(driver, &river.Config{
-		CompletedJobRetentionPeriod: clerkriver.CompletedJobRetention, // not River's 24 h
-		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers:                     workers,
-		// River logs to stdout by default.
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 	secret := clerkwebhooktest.NewSecret() // in production: os.Getenv(clerkwebhook.EnvSigningSecret)
 	v, err := clerkwebhook.NewVerifier(secret)
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(clerkriver.NewQueue(client)))
-	river.AddWorker(workers, clerkriver.NewWorker(h))
+	h, client, db, err := riverOnSQLite(ctx, filepath.Join(dir, "jobs.sqlite3"), v)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
 	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 		u, err := e.User()
 		if err != nil {
@@ -125,6 +97,54 @@ func Example() {
 	// worker: created user user_30TbaSJBhmLScO0rTRMoSYc7BTg
 	// handler: answered 200
 	// jobs: 1 completed
+}
+
+// riverOnSQLite opens (or creates) the SQLite file at path, brings River's
+// tables up to date, and returns a Handler that stores each verified event
+// as a River job, with the client whose workers run its callbacks. Register
+// the callbacks with h.On, then client.Start. Close db after client.Stop.
+func riverOnSQLite(ctx context.Context, path string, v *clerkwebhook.Verifier) (
+	h *clerkwebhook.Handler, client *river.Client[*sql.Tx], db *sql.DB, err error,
+) {
+	// The driver is modernc.org/sqlite (no cgo), imported for its "sqlite"
+	// name. One connection, as riversqlite advises: SQLite has one writer
+	// at a time. WAL, and a wait for a lock another process holds.
+	db, err = sql.Open("sqlite", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	driver := riversqlite.New(db)
+
+	// River's tables, created on a new file or brought up to date. Without
+	// them River fails at start: "no such table: river_notification".
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+
+	// The Queue needs the client, and the worker the Handler: the client
+	// gets the Workers bundle, which the worker joins once the Handler exists.
+	workers := river.NewWorkers()
+	client, err = river.NewClient(driver, &river.Config{
+		CompletedJobRetentionPeriod: clerkriver.CompletedJobRetention, // duplicates refused for 72 h, not River's 24
+		Queues:                      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:                     workers,
+		// River logs to stdout by default.
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	h = clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(clerkriver.NewQueue(client)))
+	river.AddWorker(workers, clerkriver.NewWorker(h))
+	return h, client, db, nil
 }
 
 // Replicas on PostgreSQL, with EnqueueTx: a Queue of the app's own that
@@ -195,4 +215,10 @@ func (q auditedQueue) Enqueue(ctx context.Context, e clerkwebhook.Event) error {
 		}
 		return q.river.EnqueueTx(ctx, tx, e)
 	})
+}
+
+// The recipe in docs/recipes.md is riverOnSQLite, which Example runs.
+func TestRecipeInDocs(t *testing.T) {
+	t.Parallel()
+	doctest.RequireRecipe(t, "example_test.go", "riverOnSQLite", filepath.Join("..", "docs", "recipes.md"))
 }

@@ -299,26 +299,30 @@ func newHandler(t *testing.T, q clerkwebhook.Queue, errs *errorLog) *clerkwebhoo
 	t.Helper()
 	v, err := clerkwebhook.NewVerifier(storetest.Secret)
 	require.NoError(t, err)
-	opts := []clerkwebhook.HandlerOption{clerkwebhook.WithErrorHandler(errs.report)}
+	opts := []clerkwebhook.HandlerOption{clerkwebhook.WithObserver(errs.observe)}
 	if q != nil {
 		opts = append(opts, clerkwebhook.WithQueue(q))
 	}
 	return clerkwebhook.NewHandler(v, opts...)
 }
 
-// errorLog keeps what a Handler reported.
+// errorLog keeps the errors of the deliveries a Handler observed.
 type errorLog struct {
 	mu   sync.Mutex
 	errs []error
 }
 
-func (l *errorLog) report(_ *http.Request, err error) {
+func (l *errorLog) observe(_ *http.Request, d clerkwebhook.Delivery) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
+	for _, err := range []error{d.Err, d.DedupErr} {
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+	}
 }
 
 func (l *errorLog) all() []error {

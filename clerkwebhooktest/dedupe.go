@@ -44,6 +44,13 @@ const (
 //     complete or release a claim: any other caller gets an error wrapping
 //     clerkwebhook.ErrLeaseExpired, and nothing changes. Complete on an id
 //     nobody claimed is the same.
+//   - A call whose context carries no ClaimToken is refused with an error
+//     wrapping clerkwebhook.ErrNoClaimToken, and changes nothing: a
+//     token-less Claim is never Claimed, even of a new id.
+//   - A clerkwebhook.LeaseRenewer (only then): Renew by the owner extends
+//     the claim to a whole lease from now, past the end of the first;
+//     Renew by anyone else, of an id taken over or never claimed, is
+//     ErrLeaseExpired; Renew of a completed id is nil.
 //   - After the lease, another caller takes the claim over, and the old
 //     owner's late Complete or Release changes nothing.
 //   - Of any number of concurrent claims on one id, exactly one wins.
@@ -65,6 +72,8 @@ func TestDeduplicator(t *testing.T, newDedup func(t *testing.T, lease, retention
 		{"ClaimCompleteDuplicate", false, suiteClaimComplete},
 		{"ReleaseAllowsRetry", false, suiteRelease},
 		{"OnlyTheOwnerCompletesOrReleases", false, suiteOwner},
+		{"NoClaimToken", false, suiteNoToken},
+		{"Renew", true, suiteRenew},
 		{"LeaseTakeOver", true, suiteLease},
 		{"Retention", true, suiteRetention},
 		{"ConcurrentClaimsOneWinner", false, suiteConcurrent},
@@ -114,6 +123,80 @@ func wantLost(t *testing.T, err error, what string) {
 	}
 }
 
+func wantNoToken(t *testing.T, err error, what string) {
+	t.Helper()
+	if !errors.Is(err, clerkwebhook.ErrNoClaimToken) {
+		t.Fatalf("%s: got %v, want an error wrapping ErrNoClaimToken", what, err)
+	}
+}
+
+func suiteNoToken(t *testing.T, d clerkwebhook.Deduplicator, id func(string) string) {
+	none := context.Background()
+	fresh, msg := id("fresh"), id("a")
+	// Two callers without a token are not one owner: neither claims.
+	for i := 0; i < 2; i++ {
+		state, err := d.Claim(none, fresh)
+		wantNoToken(t, err, "Claim of a new id with no claim token")
+		if state == clerkwebhook.Claimed {
+			t.Fatalf("token-less Claim %d was answered Claimed", i+1)
+		}
+	}
+	wantState(t, d, owner(), fresh, clerkwebhook.Claimed, "a token-less Claim claimed the id")
+
+	a := owner()
+	wantState(t, d, a, msg, clerkwebhook.Claimed, "a new id")
+	for i := 0; i < 2; i++ {
+		state, err := d.Claim(none, msg)
+		wantNoToken(t, err, "Claim with no claim token of an id in progress")
+		if state == clerkwebhook.Claimed {
+			t.Fatal("a token-less Claim was answered Claimed while the id is in progress")
+		}
+	}
+	wantNoToken(t, d.Complete(none, msg), "Complete with no claim token")
+	wantNoToken(t, d.Release(none, msg), "Release with no claim token")
+	wantState(t, d, owner(), msg, clerkwebhook.InProgress, "a token-less call changed the claim")
+	if r, ok := d.(clerkwebhook.LeaseRenewer); ok {
+		wantNoToken(t, r.Renew(none, msg), "Renew with no claim token")
+	}
+	wantNil(t, d.Complete(a, msg), "Complete by the owner")
+}
+
+func suiteRenew(t *testing.T, d clerkwebhook.Deduplicator, id func(string) string) {
+	r, ok := d.(clerkwebhook.LeaseRenewer)
+	if !ok {
+		return // renewal is optional
+	}
+	if r.Lease() != SuiteLease {
+		t.Fatalf("Lease() = %v, want the lease it was made with, %v", r.Lease(), SuiteLease)
+	}
+	a, msg, other := owner(), id("a"), id("other")
+	wantState(t, d, a, msg, clerkwebhook.Claimed, "a new id")
+	wantLost(t, r.Renew(owner(), msg), "Renew by another")
+	wantLost(t, r.Renew(a, id("never-claimed")), "Renew of an id nobody claimed")
+	wantState(t, d, owner(), id("never-claimed"), clerkwebhook.Claimed, "a Renew without a claim recorded it")
+	// Renewed every quarter of a lease for two leases: the claim outlives
+	// its first lease, and is still the owner's.
+	for start := time.Now(); time.Since(start) < 2*SuiteLease; {
+		time.Sleep(SuiteLease / 4)
+		wantNil(t, r.Renew(a, msg), "Renew by the owner")
+	}
+	wantState(t, d, owner(), msg, clerkwebhook.InProgress, "renewed, but taken over after its first lease")
+	wantNil(t, d.Complete(a, msg), "Complete by the owner after renewals")
+	wantNil(t, r.Renew(a, msg), "Renew of a completed id")
+	wantState(t, d, owner(), msg, clerkwebhook.Completed, "Renew changed a completed id")
+
+	// Not renewed: taken over after the lease; the old owner's Renew is lost.
+	wantState(t, d, a, other, clerkwebhook.Claimed, "a new id")
+	time.Sleep(SuiteLease + SuiteLease/2)
+	b := owner()
+	wantState(t, d, b, other, clerkwebhook.Claimed, "the lease ended: taken over")
+	wantLost(t, r.Renew(a, other), "the old owner's Renew after a takeover")
+	wantState(t, d, owner(), other, clerkwebhook.InProgress, "the old owner's Renew freed or took the claim")
+	wantNil(t, r.Renew(b, other), "Renew by the new owner")
+	wantNil(t, d.Release(b, other), "Release by the new owner")
+	wantLost(t, r.Renew(b, other), "Renew of a released id")
+}
+
 func suiteClaimComplete(t *testing.T, d clerkwebhook.Deduplicator, id func(string) string) {
 	a, msg := owner(), id("a")
 	wantState(t, d, a, msg, clerkwebhook.Claimed, "a new id")
@@ -145,7 +228,7 @@ func suiteOwner(t *testing.T, d clerkwebhook.Deduplicator, id func(string) strin
 	wantState(t, d, owner(), msg, clerkwebhook.InProgress, "another's Release freed the claim")
 	wantLost(t, d.Complete(owner(), msg), "Complete by another")
 	wantState(t, d, owner(), msg, clerkwebhook.InProgress, "another's Complete completed the claim")
-	wantLost(t, d.Complete(context.Background(), msg), "Complete with no claim token")
+	wantNoToken(t, d.Complete(context.Background(), msg), "Complete with no claim token")
 	wantNil(t, d.Complete(a, msg), "Complete by the owner")
 	wantState(t, d, owner(), msg, clerkwebhook.Completed, "completed by its owner")
 

@@ -2,7 +2,6 @@ package clerkwebhooktest
 
 import (
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -42,17 +41,3 @@ func Fixture(name clerkwebhook.EventType) []byte {
 // "unknown.future", an event type this package does not know. Each name can
 // be passed to Fixture, and to "clerkwebhook send".
 func FixtureNames() []string { return fixtures.Names() }
-
-// FixtureFile returns a copy of the named fixture, or an error wrapping
-// fs.ErrNotExist for a name that is none.
-//
-// Deprecated: use Fixture, which takes the same names and fails loudly on
-// an unknown one. FixtureFile also accepts a name with the ".json" suffix
-// that earlier versions of FixtureNames returned.
-func FixtureFile(name string) ([]byte, error) {
-	b, ok := fixtures.Get(strings.TrimSuffix(name, ".json"))
-	if !ok {
-		return nil, fmt.Errorf("clerkwebhooktest: no fixture named %q (see FixtureNames): %w", name, fs.ErrNotExist)
-	}
-	return b, nil
-}

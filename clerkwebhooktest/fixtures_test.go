@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -165,15 +164,11 @@ func TestFixtureVariant(t *testing.T) {
 	onDisk, err := os.ReadFile("../internal/fixtures/events/role.deleted--full.json")
 	require.NoError(t, err)
 	assert.Equal(t, onDisk, clerkwebhooktest.Fixture("role.deleted--full"))
-	// The deprecated FixtureFile takes the same names, and the old ones.
-	for _, name := range []string{"role.deleted--full", "role.deleted--full.json"} {
-		body, err := clerkwebhooktest.FixtureFile(name)
-		require.NoError(t, err)
-		assert.Equal(t, onDisk, body)
-	}
 }
 
-func TestFixtureFileMissing(t *testing.T) {
+// A name that is not a fixture panics, naming it: never a file outside the
+// embedded set.
+func TestFixtureMissing(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{
 		"nope.json",
@@ -185,8 +180,7 @@ func TestFixtureFileMissing(t *testing.T) {
 		".",
 		"/user.created.json",
 	} {
-		body, err := clerkwebhooktest.FixtureFile(name)
-		assert.ErrorIs(t, err, fs.ErrNotExist, "FixtureFile(%q)", name)
-		assert.Nil(t, body, "FixtureFile(%q)", name)
+		assert.PanicsWithValue(t, fmt.Sprintf("clerkwebhooktest.Fixture: no fixture named %q; the names are: ", name)+strings.Join(clerkwebhooktest.FixtureNames(), ", "),
+			func() { clerkwebhooktest.Fixture(clerkwebhook.EventType(name)) }, "Fixture(%q)", name)
 	}
 }

@@ -49,7 +49,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 // BenchmarkHandler compares a Handler on this Store with one on the memory
 // deduplicator, side by side in one run.
 func BenchmarkHandler(b *testing.B) {
-	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator(0)) })
+	b.Run("memory", func(b *testing.B) { storetest.BenchmarkHandler(b, clerkwebhook.NewMemoryDeduplicator()) })
 	b.Run("pgstore", func(b *testing.B) {
 		store, _ := newStore(b, testPool(b, "CLERKWEBHOOK_TEST_POSTGRES"))
 		storetest.BenchmarkHandler(b, store)

@@ -4,12 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/seed77920f6a/clerkwebhook"
 )
 
-var _ clerkwebhook.Deduplicator = (*Store)(nil)
+var _ clerkwebhook.LeaseRenewer = (*Store)(nil)
+
+// owner returns the clerkwebhook.ClaimToken in ctx, or an error wrapping
+// clerkwebhook.ErrNoClaimToken when there is none: a token-less call is
+// refused, so that two callers without one are never one owner.
+func owner(ctx context.Context, op, id string) (string, error) {
+	token := clerkwebhook.ClaimToken(ctx)
+	if token == "" {
+		return "", fmt.Errorf("pgstore: %s message %q: %w", op, id, clerkwebhook.ErrNoClaimToken)
+	}
+	return token, nil
+}
+
+// Lease implements clerkwebhook.LeaseRenewer: the lease of New's WithLease.
+func (s *Store) Lease() time.Duration { return s.lease }
+
+// Renew implements clerkwebhook.LeaseRenewer: the owner of the claim on id
+// extends it to now() + the lease. A done id returns nil. When the caller
+// does not hold the claim (taken over, released, never claimed), Renew
+// changes nothing and returns an error wrapping clerkwebhook.ErrLeaseExpired.
+// It never waits for a row lock: while a transaction holds the claim's row
+// (InTx's, recording the message done), no other delivery can take the
+// claim over either, and Renew reports the claim as still the owner's.
+func (s *Store) Renew(ctx context.Context, id string) error {
+	token, err := owner(ctx, "renew", id)
+	if err != nil {
+		return err
+	}
+	key := []byte(id)
+	tag, err := s.pool.Exec(ctx, s.sql.renew, key, token, interval(s.lease))
+	if err != nil {
+		return fmt.Errorf("pgstore: renew message %q: %w", id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	// Not renewed: not the caller's, done, gone, or locked by a transaction.
+	var state, holder string
+	err = s.pool.QueryRow(ctx, s.sql.holder, key).Scan(&state, &holder)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("%w: message %q", clerkwebhook.ErrLeaseExpired, id)
+	case err != nil:
+		return fmt.Errorf("pgstore: renew message %q: %w", id, err)
+	case state == stateDone, holder == token:
+		return nil // done; or the caller's, under a lock that keeps others out
+	}
+	return fmt.Errorf("%w: message %q", clerkwebhook.ErrLeaseExpired, id)
+}
 
 // Claim implements clerkwebhook.Deduplicator. It claims id for the
 // clerkwebhook.ClaimToken in ctx, in one atomic statement: a new id, a claim
@@ -24,9 +73,13 @@ var _ clerkwebhook.Deduplicator = (*Store)(nil)
 // claim it made blocks the message until its lease ends.)
 func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("pgstore: claim message %q: %w", id, err)
+		return clerkwebhook.InProgress, fmt.Errorf("pgstore: claim message %q: %w", id, err)
 	}
-	key, owner, lease := []byte(id), clerkwebhook.ClaimToken(ctx), interval(s.lease)
+	owner, err := owner(ctx, "claim", id)
+	if err != nil {
+		return clerkwebhook.InProgress, err
+	}
+	key, lease := []byte(id), interval(s.lease)
 	for {
 		var claimed bool
 		err := s.pool.QueryRow(ctx, s.sql.claim, key, owner, lease).Scan(&claimed)
@@ -34,13 +87,13 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 			return clerkwebhook.Claimed, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, fmt.Errorf("pgstore: claim message %q: %w", id, err)
+			return clerkwebhook.InProgress, fmt.Errorf("pgstore: claim message %q: %w", id, err)
 		}
 		// Someone else holds it, or it is done: say which. The row can
 		// vanish in between (released, or pruned): then claim again.
 		state, found, err := s.state(ctx, key)
 		if err != nil {
-			return 0, fmt.Errorf("pgstore: claim message %q: %w", id, err)
+			return clerkwebhook.InProgress, fmt.Errorf("pgstore: claim message %q: %w", id, err)
 		}
 		if !found {
 			continue
@@ -51,7 +104,7 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 		case stateProcessing:
 			return clerkwebhook.InProgress, nil
 		}
-		return 0, fmt.Errorf("pgstore: claim message %q: unknown state %q in %s", id, state, s.table)
+		return clerkwebhook.InProgress, fmt.Errorf("pgstore: claim message %q: unknown state %q in %s", id, state, s.table)
 	}
 }
 
@@ -77,8 +130,12 @@ func (s *Store) state(ctx context.Context, key []byte) (state string, found bool
 // none), Complete changes nothing and returns an error wrapping
 // clerkwebhook.ErrLeaseExpired. A database error is returned wrapped.
 func (s *Store) Complete(ctx context.Context, id string) error {
+	token, err := owner(ctx, "complete", id)
+	if err != nil {
+		return err
+	}
 	key := []byte(id)
-	tag, err := s.pool.Exec(ctx, s.sql.complete, key, clerkwebhook.ClaimToken(ctx), interval(s.retention))
+	tag, err := s.pool.Exec(ctx, s.sql.complete, key, token, interval(s.retention))
 	if err != nil {
 		return fmt.Errorf("pgstore: complete message %q: %w", id, err)
 	}
@@ -103,8 +160,12 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 // token, Release changes nothing and returns an error wrapping
 // clerkwebhook.ErrLeaseExpired. A database error is returned wrapped.
 func (s *Store) Release(ctx context.Context, id string) error {
+	token, err := owner(ctx, "release", id)
+	if err != nil {
+		return err
+	}
 	key := []byte(id)
-	tag, err := s.pool.Exec(ctx, s.sql.release, key, clerkwebhook.ClaimToken(ctx))
+	tag, err := s.pool.Exec(ctx, s.sql.release, key, token)
 	if err != nil {
 		return fmt.Errorf("pgstore: release message %q: %w", id, err)
 	}

@@ -84,5 +84,5 @@ func deliverUserCreated(tb testing.TB, url, id string) int {
 	return status
 }
 
-// errorLog collects what a Handler reports through WithErrorHandler.
+// errorLog collects the errors of the deliveries a Handler observes.
 type errorLog = storetest.ErrorLog

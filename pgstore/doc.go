@@ -5,8 +5,7 @@
 // Make a Store on a pgxpool.Pool, create its table once at start-up, give it
 // to the Handler, and prune it periodically:
 //
-//	store, err := pgstore.New(pool)
-//	if err != nil { ... }
+//	store := pgstore.New(pool)
 //	if err := store.Migrate(ctx); err != nil { ... }
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store))
 //	h.On(clerkwebhook.UserCreated, store.InTx(createUser))
@@ -18,10 +17,11 @@
 // is acknowledged without running it again for the retention (72 hours by
 // default); a failed one is released, and the retry runs it; two deliveries
 // at once run it once (the other gets 409 and Svix retries it). A claim in
-// progress is leased (one minute by default): if its process dies or hangs,
-// the next delivery after the lease takes the message over, so a callback
-// can run twice, and the first one's late Complete or Release is refused
-// with clerkwebhook.ErrLeaseExpired. A crash between a callback's success
+// progress is leased (one minute by default) and renewed by the Handler
+// while its callback runs: if its process dies, the next delivery after
+// the lease takes the message over, so a callback can run twice, and the
+// first one's late Complete or Release is refused with
+// clerkwebhook.ErrLeaseExpired. A crash between a callback's success
 // and Complete also runs it again. Callbacks must therefore tolerate a
 // repeat, as with any at-least-once delivery.
 //

@@ -25,10 +25,7 @@ func Example() {
 	}
 	defer pool.Close()
 
-	store, err := pgstore.New(pool) // table clerk_webhook_messages, lease 1 min, retention 72 h
-	if err != nil {
-		log.Fatal(err)
-	}
+	store := pgstore.New(pool)                 // table clerk_webhook_messages, lease 1 min, retention 72 h
 	if err := store.Migrate(ctx); err != nil { // every replica, at start-up
 		log.Fatal(err)
 	}
@@ -68,13 +65,10 @@ func ExampleStore_Claim() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store, err := pgstore.New(pool,
+	store := pgstore.New(pool,
 		pgstore.WithTable("webhooks.clerk_messages"), // in a schema of its own
 		pgstore.WithLease(2*time.Minute),             // the slowest callback, with a margin
 	)
-	if err != nil {
-		log.Fatal(err)
-	}
 	v, err := clerkwebhook.NewVerifier(os.Getenv(clerkwebhook.EnvSigningSecret))
 	if err != nil {
 		log.Fatal(err)

@@ -70,8 +70,7 @@ func uniqueTable() string {
 func newStore(tb testing.TB, pool *pgxpool.Pool, opts ...pgstore.Option) (*pgstore.Store, string) {
 	tb.Helper()
 	table := uniqueTable()
-	store, err := pgstore.New(pool, append([]pgstore.Option{pgstore.WithTable(table)}, opts...)...)
-	require.NoError(tb, err)
+	store := pgstore.New(pool, append([]pgstore.Option{pgstore.WithTable(table)}, opts...)...)
 	dropAfter(tb, pool, table)
 	require.NoError(tb, store.Migrate(context.Background()))
 	return store, table

@@ -241,8 +241,7 @@ func TestInTxCancelledContext(t *testing.T) {
 
 func TestInTxNilPanics(t *testing.T) {
 	t.Parallel()
-	store, err := pgstore.New(idlePool(t))
-	require.NoError(t, err)
+	store := pgstore.New(idlePool(t))
 	require.PanicsWithValue(t, "pgstore: InTx(nil)", func() { store.InTx(nil) })
 }
 
@@ -255,7 +254,7 @@ func TestInTxWithHandler(t *testing.T) {
 	store, table := newStore(t, pool)
 	a := newApp(t, pool, table)
 	var errs errorLog
-	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.Report))
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(errs.Observe))
 	failFirst := &atomic.Bool{}
 	failFirst.Store(true)
 	h.On(clerkwebhook.UserCreated, store.InTx(a.write(func(int64) error {
@@ -288,4 +287,49 @@ func TestInTxWithHandler(t *testing.T) {
 	assert.Equal(t, 1, a.rows(t, "msg_other"))
 	assert.EqualValues(t, 3, a.calls.Load(), "calls of fn")
 	assert.Len(t, errs.All(), 1, "reported: %v", errs.All())
+}
+
+// An InTx callback longer than the lease: its transaction holds the claim's
+// row, and the Handler's renewals find it locked. They never wait for the
+// lock, and report the claim as still the owner's, so the callback is not
+// cancelled and nothing is reported.
+func TestInTxOutlivesItsLease(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
+	const lease = 150 * time.Millisecond
+	store, table := newStore(t, pool, pgstore.WithLease(lease))
+	a := newApp(t, pool, table)
+	var errs errorLog
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(errs.Observe), clerkwebhook.WithoutLog())
+	h.On(clerkwebhook.UserCreated, store.InTx(a.write(func(int64) error {
+		time.Sleep(5 * lease) // the work, inside the transaction
+		return nil
+	})))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	require.Equal(t, http.StatusOK, deliverUserCreated(t, srv.URL, "msg_long_tx"))
+	assert.Equal(t, 1, a.rows(t, "msg_long_tx"))
+	assert.Empty(t, errs.All(), "reported: %v", errs.All())
+}
+
+// Renew of a claim whose row a transaction holds returns at once: nil for
+// the owner, whose transaction it is, and ErrLeaseExpired for anyone else.
+func TestRenewNeverWaitsForALock(t *testing.T) {
+	t.Parallel()
+	pool := testPool(t, "CLERKWEBHOOK_TEST_POSTGRES")
+	store, table := newStore(t, pool)
+	owner := clerkwebhook.ClaimContext(context.Background())
+	state, err := store.Claim(owner, "msg_locked")
+	require.NoError(t, err)
+	require.Equal(t, clerkwebhook.Claimed, state)
+	tx, err := pool.Begin(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	_, err = tx.Exec(context.Background(), "SELECT 1 FROM "+pgx.Identifier{table}.Sanitize()+" WHERE id = $1 FOR UPDATE", []byte("msg_locked"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(owner, 10*time.Second)
+	defer cancel()
+	assert.NoError(t, store.Renew(ctx, "msg_locked"))
+	assert.ErrorIs(t, store.Renew(clerkwebhook.ClaimContext(ctx), "msg_locked"), clerkwebhook.ErrLeaseExpired)
+	assert.NoError(t, ctx.Err(), "Renew waited for the lock")
 }

@@ -35,9 +35,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		dropAfter(t, pool, table)
 		stores := make([]*pgstore.Store, replicas)
 		for i := range stores {
-			var err error
-			stores[i], err = pgstore.New(pool, pgstore.WithTable(table))
-			require.NoError(t, err)
+			stores[i] = pgstore.New(pool, pgstore.WithTable(table))
 		}
 		errs := make([]error, replicas)
 		var start, done sync.WaitGroup

@@ -34,7 +34,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 	runs := map[string]int{}
 	inFlight, entered, finish := "msg_in_flight", make(chan struct{}), make(chan struct{})
 	var errs errorLog
-	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(errs.Report))
+	h := clerkwebhook.NewHandler(testVerifier(t), clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(errs.Observe))
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
 		if e.ID == inFlight {
 			close(entered)

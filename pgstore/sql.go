@@ -8,6 +8,7 @@ type statements struct {
 	createTable, createIndex string
 	claim, state             string
 	complete, release        string
+	renew, holder            string
 	markDone, prune          string
 }
 
@@ -41,6 +42,13 @@ RETURNING true`,
 		complete: `UPDATE ` + table + ` SET state = 'done', expires_at = now() + $3::interval
 WHERE id = $1 AND owner = $2 AND state = 'processing'`,
 		release: `DELETE FROM ` + table + ` WHERE id = $1 AND owner = $2 AND state = 'processing'`,
+
+		// Renew: the owner's claim in progress, to now() + the lease ($3),
+		// unless a transaction holds the row (SKIP LOCKED: never wait).
+		renew: `UPDATE ` + table + ` AS m SET expires_at = now() + $3::interval
+FROM (SELECT id FROM ` + table + ` WHERE id = $1 FOR UPDATE SKIP LOCKED) AS unlocked
+WHERE m.id = unlocked.id AND m.owner = $2 AND m.state = 'processing'`,
+		holder: `SELECT state, owner FROM ` + table + ` WHERE id = $1`,
 
 		// InTx: record the id as done inside the callback's transaction,
 		// whoever holds its claim in progress (the Handler's own claim, or

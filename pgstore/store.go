@@ -18,11 +18,6 @@ import (
 // DefaultTable is the table a Store uses when not given WithTable.
 const DefaultTable = "clerk_webhook_messages"
 
-// DefaultRetention is how long a Store remembers a completed message when
-// not given WithRetention: clerkwebhook.DefaultDedupTTL, 72 hours, longer
-// than the 28 hours or so over which Svix retries a message.
-const DefaultRetention = clerkwebhook.DefaultDedupTTL
-
 // Store is a clerkwebhook.Deduplicator on a PostgreSQL table, shared by every
 // replica that uses the same database and table, and the home of InTx. It is
 // safe for concurrent use. Make one with New and create its table with
@@ -41,10 +36,13 @@ const DefaultRetention = clerkwebhook.DefaultDedupTTL
 // Used as a Deduplicator (clerkwebhook.WithDeduplicator), a Store gives
 // at-least-once processing with duplicates suppressed: a message that
 // succeeded is not run again for the retention, two deliveries at once run
-// it once, and a failed one runs again on the retry. A callback that runs
-// past its lease (a crashed or stuck process) is taken over by the next
-// delivery, so it can run twice; and a crash between a callback's success
-// and Complete leaves the claim to expire and the message to run again.
+// it once, and a failed one runs again on the retry. The Handler renews a
+// claim while its callback runs (Renew), so a long callback runs once; a
+// claim whose process crashed or lost the database for a whole lease is
+// taken over by the next delivery, so its callback can run twice (the
+// first one's context is cancelled once a renewal finds the claim lost);
+// and a crash between a callback's success and Complete leaves the claim to
+// expire and the message to run again.
 // For effects that must happen exactly once, write them through InTx.
 //
 // Completed rows stay in the table until Prune deletes them (a Claim after
@@ -58,75 +56,63 @@ type Store struct {
 	sql       statements
 }
 
-// An Option configures New. A nil Option is ignored; an Option given a value
-// it cannot use makes New return an error wrapping
-// clerkwebhook.ErrInvalidOption.
-type Option func(*Store) error
+// An Option configures New. A nil Option is ignored. An Option given a value
+// it can never use panics, naming it: the rule of every module of this
+// repository for configuration mistakes (see package clerkwebhook).
+type Option func(*Store)
 
 // WithTable sets the table that holds the message ids (DefaultTable when
 // not given): a name, or a schema and a name separated by a dot, each made of
 // ASCII letters, digits and underscores, not starting with a digit, and at
 // most 63 bytes long (PostgreSQL's limit). The name is quoted in SQL, so it
-// is case-sensitive. Any other name, including an empty one, is an error:
-// the name is never spliced into SQL unchecked.
+// is case-sensitive. Any other name, including an empty one, panics: the
+// name is never spliced into SQL unchecked.
 func WithTable(name string) Option {
-	return func(s *Store) error {
-		if !validTable(name) {
-			return fmt.Errorf("%w: pgstore.WithTable(%q): want a name or schema.name, each of letters, digits and _ (not starting with a digit), 1 to 63 bytes",
-				clerkwebhook.ErrInvalidOption, name)
-		}
-		s.table = name
-		return nil
+	if !validTable(name) {
+		panic(fmt.Sprintf("pgstore: WithTable(%q): want a name or schema.name, each of letters, digits and _ (not starting with a digit), 1 to 63 bytes", name))
 	}
+	return func(s *Store) { s.table = name }
 }
 
 // WithLease sets how long an in-progress claim blocks other deliveries of
 // the message (clerkwebhook.DefaultLease, one minute, when not given); after
 // it, the next delivery takes the message over, and the late Complete or
 // Release of the old claim returns an error wrapping
-// clerkwebhook.ErrLeaseExpired. Make it longer than a callback can take. It is
+// clerkwebhook.ErrLeaseExpired. The Handler renews it every third of the
+// lease while the callback runs, so it need not be longer than a callback
+// can take; it is how long a crashed process holds the message. It is
 // rounded up to whole microseconds, PostgreSQL's resolution. A lease of zero
-// or less is an error.
+// or less panics.
 func WithLease(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: pgstore.WithLease(%v): the lease must be positive", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.lease = d
-		return nil
+	if d <= 0 {
+		panic("pgstore: WithLease(" + d.String() + "): the lease must be positive")
 	}
+	return func(s *Store) { s.lease = d }
 }
 
 // WithRetention sets how long a completed message is remembered
-// (DefaultRetention, 72 hours, when not given): a delivery of it within the
-// retention is skipped, and after it the message runs again. Make it longer
-// than Svix retries a message (about 28 hours) and than any replay from the
-// Dashboard you want skipped. It is rounded up to whole microseconds. A
-// retention of zero or less is an error.
+// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of
+// it within the retention is skipped, and after it the message runs again.
+// Make it longer than Svix retries a message (about 28 hours) and than any
+// replay from the Dashboard you want skipped. It is rounded up to whole
+// microseconds. A retention of zero or less panics.
 func WithRetention(d time.Duration) Option {
-	return func(s *Store) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: pgstore.WithRetention(%v): the retention must be positive", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.retention = d
-		return nil
+	if d <= 0 {
+		panic("pgstore: WithRetention(" + d.String() + "): the retention must be positive")
 	}
+	return func(s *Store) { s.retention = d }
 }
 
 // New returns a Store on pool. It does not touch the database: call Migrate
-// to create the table. A nil pool, or an Option given a value it cannot use,
-// is an error wrapping clerkwebhook.ErrInvalidOption.
-func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+// to create the table. A nil pool panics.
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: pgstore.New: nil pool", clerkwebhook.ErrInvalidOption)
+		panic("pgstore: New: nil pool")
 	}
-	s := &Store{pool: pool, table: DefaultTable, lease: clerkwebhook.DefaultLease, retention: DefaultRetention}
+	s := &Store{pool: pool, table: DefaultTable, lease: clerkwebhook.DefaultLease, retention: clerkwebhook.DefaultRetention}
 	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(s); err != nil {
-			return nil, err
+		if opt != nil {
+			opt(s)
 		}
 	}
 	schema, name, _ := strings.Cut(s.table, ".")
@@ -140,7 +126,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	h := fnv.New64a()
 	h.Write([]byte("clerkwebhook/pgstore.Migrate:" + s.table))
 	s.lockKey = int64(h.Sum64())
-	return s, nil
+	return s
 }
 
 // validTable reports whether name is "name" or "schema.name", each part

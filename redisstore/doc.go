@@ -2,7 +2,8 @@
 // every replica of a service.
 //
 //	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
-//	store, err := redisstore.New(client)
+//	store := redisstore.New(client)
+//	if err := store.Check(ctx); err != nil { ... } // an evicting Redis, or none
 //	...
 //	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store))
 //
@@ -35,8 +36,10 @@
 // remembers that. A callback can still run twice for one message when
 // either is true:
 //
-//   - it ran longer than the lease, and another delivery took the claim
-//     over meanwhile;
+//   - its process died, or lost Redis for a whole lease, so that the
+//     Handler could not renew the claim (Renew, every third of the lease),
+//     and another delivery took it over (the first callback's context is
+//     cancelled when a renewal finds the claim lost);
 //   - Redis forgot the claim or the completion (below).
 //
 // For writes that must happen exactly once, make the callback idempotent
@@ -58,6 +61,11 @@
 //     Redis deletes keys, and the messages they recorded run again when
 //     redelivered. Use noeviction (writes then fail, the Handler answers
 //     500 and the sender retries), or a Redis of its own for these keys.
+//     Store.Check refuses any other policy; call it at start-up. Claim
+//     checks too, until the check passes once, so a Store on an evicting
+//     Redis claims nothing (WithoutEvictionCheck is for a Redis whose
+//     access control refuses INFO). A policy changed later, while the
+//     process runs, is not seen.
 //   - FLUSHDB, FLUSHALL, a restart without persistence, or a restore from an
 //     old snapshot forget every id, done or in progress: deliveries after it
 //     run their callbacks again. Use a database no other tool flushes.

@@ -20,10 +20,7 @@ func Example() {
 	// flushed keys are forgotten messages (see the package documentation).
 	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", DB: 1})
 	defer client.Close()
-	store, err := redisstore.New(client, redisstore.WithPrefix("myapp:clerk:"))
-	if err != nil {
-		log.Fatal(err)
-	}
+	store := redisstore.New(client, redisstore.WithPrefix("myapp:clerk:"))
 
 	v, err := clerkwebhook.NewVerifier(os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"))
 	if err != nil {

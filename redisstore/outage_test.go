@@ -48,7 +48,7 @@ func TestHandlerThroughRedisOutage(t *testing.T) {
 	reports := &errorLog{}
 	v, err := clerkwebhook.NewVerifier(testSecret, clerkwebhook.WithClock(clerkwebhooktest.FixedClock(clerkwebhooktest.FixtureTime())))
 	require.NoError(t, err)
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithErrorHandler(reports.Report))
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(store), clerkwebhook.WithObserver(reports.Observe))
 	h.On(clerkwebhook.UserCreated, func(_ context.Context, e clerkwebhook.Event) error {
 		runs.add(e.ID)
 		if e.ID == midRun {
@@ -189,5 +189,5 @@ func (c *runCounter) all() map[string]int {
 	return out
 }
 
-// errorLog collects what a Handler reports through WithErrorHandler.
+// errorLog collects the errors of the deliveries a Handler observes.
 type errorLog = storetest.ErrorLog

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
@@ -40,16 +39,14 @@ func replicaStore() (clerkwebhook.Deduplicator, error) {
 		return nil, err
 	}
 	client := redis.NewClient(&redis.Options{Addr: os.Getenv("CLERKWEBHOOK_TEST_REDIS")})
-	return redisstore.New(client, redisstore.WithPrefix(os.Getenv(envReplicaPrefix)), redisstore.WithLease(lease))
+	return redisstore.New(client, redisstore.WithPrefix(os.Getenv(envReplicaPrefix)), redisstore.WithLease(lease)), nil
 }
 
 func TestReplicasInProcess(t *testing.T) {
 	t.Parallel()
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestReplicas(t, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
-		s, err := redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
-		require.NoError(t, err)
-		return s
+		return redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix))
 	})
 }
 
@@ -64,4 +61,15 @@ func TestReplicaKilledMidCallback(t *testing.T) {
 	const lease = 3 * time.Second
 	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
 	storetest.TestKilledReplica(t, lease, envReplicaPrefix+"="+prefix, envReplicaLease+"="+lease.String())
+}
+
+// The overlapping-callback experiment on Redis: 20 messages, 3 deliveries
+// each, lease 1 s, callback 3 s: one effect each.
+func TestLongCallbacks(t *testing.T) {
+	t.Parallel()
+	prefix := testPrefix(t, newClient(t, "CLERKWEBHOOK_TEST_REDIS"))
+	effects := storetest.LongCallbacks(t, 20, time.Second, func(t testing.TB, _ int) clerkwebhook.Deduplicator {
+		return redisstore.New(newClient(t, "CLERKWEBHOOK_TEST_REDIS"), redisstore.WithPrefix(prefix), redisstore.WithLease(time.Second))
+	})
+	t.Logf("redisstore: %d effects for 20 messages delivered 3 times each", effects)
 }

@@ -2,7 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,89 +29,91 @@ type Store struct {
 	prefix    string
 	lease     time.Duration
 	retention time.Duration
+	noCheck   bool        // WithoutEvictionCheck
+	checked   atomic.Bool // Check found no evicting policy once: Claim stops asking
 }
 
-var _ clerkwebhook.Deduplicator = (*Store)(nil)
+var _ clerkwebhook.LeaseRenewer = (*Store)(nil)
 
-// An Option configures a Store in New. A nil Option is ignored.
-type Option func(*Store) error
+// An Option configures a Store in New. A nil Option is ignored. An Option
+// given a value it can never use panics, naming it: the rule of every
+// module of this repository for configuration mistakes (see package
+// clerkwebhook).
+type Option func(*Store)
 
 // WithPrefix sets the text that starts every key ("clerkwebhook:" when not
 // given): a message id's key is the prefix followed by the id. Give every
 // replica of one endpoint the same prefix, and each endpoint that shares the
-// Redis database a prefix of its own. An empty prefix is an error
-// (clerkwebhook.ErrInvalidOption): keys would be bare message ids, in the
-// namespace of everything else in the database.
+// Redis database a prefix of its own. An empty prefix panics: keys would be
+// bare message ids, in the namespace of everything else in the database.
 func WithPrefix(p string) Option {
-	return func(s *Store) error {
-		if p == "" {
-			return fmt.Errorf("%w: redisstore: the key prefix must not be empty", clerkwebhook.ErrInvalidOption)
-		}
-		s.prefix = p
-		return nil
+	if p == "" {
+		panic(`redisstore: WithPrefix(""): the key prefix must not be empty`)
 	}
+	return func(s *Store) { s.prefix = p }
 }
 
 // WithLease sets how long a claim in progress makes other deliveries of the
 // message InProgress (clerkwebhook.DefaultLease, one minute, when not
 // given). After it, the next delivery takes the claim over, and the late
 // Complete or Release of the old owner returns an error wrapping
-// clerkwebhook.ErrLeaseExpired. It counts in whole milliseconds on Redis's
-// clock; a lease under one millisecond is an error
-// (clerkwebhook.ErrInvalidOption).
+// clerkwebhook.ErrLeaseExpired. It counts in milliseconds on Redis's clock,
+// rounded up. A lease of zero or less panics.
 func WithLease(d time.Duration) Option {
-	return func(s *Store) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("%w: redisstore: the lease must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.lease = d
-		return nil
+	if d <= 0 {
+		panic("redisstore: WithLease(" + d.String() + "): the lease must be positive")
 	}
+	return func(s *Store) { s.lease = ceilMillisecond(d) }
 }
 
 // WithRetention sets how long a completed message id is remembered
-// (clerkwebhook.DefaultDedupTTL, 72 hours, when not given): a delivery of it
-// within that time is Completed, and one after it runs the callback again.
-// Keep it longer than the sender retries: Svix retries a failed message over
-// about 28 hours. It counts in whole milliseconds on Redis's clock; a
-// retention under one millisecond is an error
-// (clerkwebhook.ErrInvalidOption).
+// (clerkwebhook.DefaultRetention, 72 hours, when not given): a delivery of
+// it within that time is Completed, and one after it runs the callback
+// again. Keep it longer than the sender retries: Svix retries a failed
+// message over about 28 hours. It counts in milliseconds on Redis's clock,
+// rounded up. A retention of zero or less panics.
 func WithRetention(d time.Duration) Option {
-	return func(s *Store) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("%w: redisstore: the retention must be at least 1ms, got %v", clerkwebhook.ErrInvalidOption, d)
-		}
-		s.retention = d
-		return nil
+	if d <= 0 {
+		panic("redisstore: WithRetention(" + d.String() + "): the retention must be positive")
 	}
+	return func(s *Store) { s.retention = ceilMillisecond(d) }
+}
+
+// WithoutEvictionCheck stops Claim from checking, on its first use, that
+// Redis does not evict keys (see Check). Use it only for a Redis whose
+// access control refuses INFO, once you know its maxmemory-policy is
+// noeviction: with any other policy, a full Redis forgets claims and
+// completions, and messages run again.
+func WithoutEvictionCheck() Option {
+	return func(s *Store) { s.noCheck = true }
+}
+
+// ceilMillisecond rounds d up to whole milliseconds, Redis's resolution.
+func ceilMillisecond(d time.Duration) time.Duration {
+	return (d + time.Millisecond - 1) / time.Millisecond * time.Millisecond
 }
 
 // New returns a Store that keeps its keys in client, which may be a
 // *redis.Client, a *redis.ClusterClient, a failover (Sentinel) client or a
 // *redis.Ring: every operation is one script on one key. New does no I/O;
-// the first Claim finds out whether the server answers.
-//
-// A nil client, or an Option given a value it cannot use, is an error
-// wrapping clerkwebhook.ErrInvalidOption. The Store does not close client.
-func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
+// the first Claim finds out whether the server answers. A nil client
+// panics. The Store does not close client.
+func New(client redis.UniversalClient, opts ...Option) *Store {
 	if client == nil {
-		return nil, fmt.Errorf("%w: redisstore: nil Redis client", clerkwebhook.ErrInvalidOption)
+		panic("redisstore: New: nil Redis client")
 	}
 	s := &Store{
 		client:    client,
 		prefix:    defaultPrefix,
 		lease:     clerkwebhook.DefaultLease,
-		retention: clerkwebhook.DefaultDedupTTL,
+		retention: clerkwebhook.DefaultRetention,
 	}
 	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(s); err != nil {
-			return nil, err
+		if opt != nil {
+			opt(s)
 		}
 	}
-	return s, nil
+	return s
 }
 
 // A claim's key lives for the lease plus the retention. While more than the
@@ -201,8 +206,17 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 	if err := ctx.Err(); err != nil {
 		return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
 	}
+	value, err := claimValue(ctx, "claim", id)
+	if err != nil {
+		return clerkwebhook.InProgress, err
+	}
+	if !s.noCheck && !s.checked.Load() {
+		if err := s.Check(ctx); err != nil {
+			return clerkwebhook.InProgress, fmt.Errorf("redisstore: claim message %s: %w", id, err)
+		}
+	}
 	reply, err := claimScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
+		value,
 		s.lease.Milliseconds()+s.retention.Milliseconds(),
 		s.retention.Milliseconds(),
 	).Int64()
@@ -233,8 +247,12 @@ func (s *Store) Claim(ctx context.Context, id string) (clerkwebhook.ClaimState, 
 // Redis lost it). It returns an error wrapping go-redis's when Redis fails;
 // the id may then have been completed or not.
 func (s *Store) Complete(ctx context.Context, id string) error {
+	value, err := claimValue(ctx, "complete", id)
+	if err != nil {
+		return err
+	}
 	reply, err := completeScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
+		value,
 		s.retention.Milliseconds(),
 	).Int64()
 	return ownerOnly("complete", id, reply, err)
@@ -250,18 +268,60 @@ func (s *Store) Complete(ctx context.Context, id string) error {
 // wrapping go-redis's when Redis fails; the claim then stays until its lease
 // ends, and a retry is InProgress until then.
 func (s *Store) Release(ctx context.Context, id string) error {
-	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)},
-		claimValue(ctx),
-	).Int64()
+	value, err := claimValue(ctx, "release", id)
+	if err != nil {
+		return err
+	}
+	reply, err := releaseScript.Run(ctx, s.client, []string{s.key(id)}, value).Int64()
 	return ownerOnly("release", id, reply, err)
+}
+
+// renewScript: ARGV[1] is the caller's claim value, ARGV[2] the lease plus
+// the retention, in milliseconds: the time to live of a fresh claim.
+var renewScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then
+  return 1
+end
+if v ~= ARGV[1] then
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// Lease implements clerkwebhook.LeaseRenewer: the lease of WithLease.
+func (s *Store) Lease() time.Duration { return s.lease }
+
+// Renew implements clerkwebhook.LeaseRenewer: it gives the claim on id that
+// the clerkwebhook.ClaimToken in ctx owns a whole lease from now, on Redis's
+// clock. A done id returns nil and changes nothing. When ctx's token does
+// not own the claim (taken over, released, forgotten, never claimed), Renew
+// changes nothing and returns an error wrapping clerkwebhook.ErrLeaseExpired.
+func (s *Store) Renew(ctx context.Context, id string) error {
+	value, err := claimValue(ctx, "renew", id)
+	if err != nil {
+		return err
+	}
+	reply, err := renewScript.Run(ctx, s.client, []string{s.key(id)},
+		value,
+		s.lease.Milliseconds()+s.retention.Milliseconds(),
+	).Int64()
+	return ownerOnly("renew", id, reply, err)
 }
 
 // key is id's key: the prefix, then the id as it is.
 func (s *Store) key(id string) string { return s.prefix + id }
 
-// claimValue is the value of a claim owned by the token in ctx.
-func claimValue(ctx context.Context) string {
-	return valueProcessing + clerkwebhook.ClaimToken(ctx)
+// claimValue is the value of a claim owned by the token in ctx, or an error
+// wrapping clerkwebhook.ErrNoClaimToken when ctx carries none: a token-less
+// call is refused, so that two callers without one are never one owner.
+func claimValue(ctx context.Context, op, id string) (string, error) {
+	token := clerkwebhook.ClaimToken(ctx)
+	if token == "" {
+		return "", fmt.Errorf("redisstore: %s message %s: %w", op, id, clerkwebhook.ErrNoClaimToken)
+	}
+	return valueProcessing + token, nil
 }
 
 // ownerOnly turns the reply of completeScript or releaseScript into
@@ -276,4 +336,54 @@ func ownerOnly(op, id string, reply int64, err error) error {
 		return fmt.Errorf("redisstore: %s message %s: unexpected reply %d", op, id, reply)
 	}
 	return nil
+}
+
+// ErrEvictingPolicy is returned by Check, and by Claim until Check passes,
+// when Redis may evict this Store's keys: a maxmemory-policy other than
+// noeviction.
+var ErrEvictingPolicy = errors.New("redisstore: Redis evicts keys (maxmemory-policy is not noeviction)")
+
+// Check asks Redis (INFO memory, on every primary of a cluster) for its
+// maxmemory-policy, and returns an error wrapping ErrEvictingPolicy for any
+// policy but noeviction: under every other one, including the volatile-*
+// policies (this Store's keys all have a time to live), a full Redis deletes
+// keys, and the messages they recorded run again. Call it at start-up, to
+// fail there. Claim calls it too, until it passes once: a Store on an
+// evicting Redis claims nothing, so the Handler answers 500 and Svix retries
+// until the policy is fixed. An error from Redis itself is returned wrapped.
+func (s *Store) Check(ctx context.Context) error {
+	check := func(ctx context.Context, c redis.UniversalClient) error {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return fmt.Errorf("redisstore: checking maxmemory-policy: %w", err)
+		}
+		policy, ok := infoField(info, "maxmemory_policy")
+		if !ok {
+			return fmt.Errorf("redisstore: checking maxmemory-policy: INFO memory has no maxmemory_policy")
+		}
+		if policy != "noeviction" {
+			return fmt.Errorf("%w: it is %.40q; set it to noeviction, or give these keys a Redis of their own", ErrEvictingPolicy, policy)
+		}
+		return nil
+	}
+	var err error
+	if cluster, ok := s.client.(*redis.ClusterClient); ok {
+		err = cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return check(ctx, c) })
+	} else {
+		err = check(ctx, s.client)
+	}
+	if err == nil {
+		s.checked.Store(true)
+	}
+	return err
+}
+
+// infoField returns the value of name in the text of an INFO reply.
+func infoField(info, name string) (string, bool) {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), name+":"); ok {
+			return v, true
+		}
+	}
+	return "", false
 }

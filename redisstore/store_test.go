@@ -20,9 +20,8 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	client := newClient(t, envRedis)
 	clerkwebhooktest.TestDeduplicator(t, func(t *testing.T, lease, retention time.Duration) clerkwebhook.Deduplicator {
-		s, err := redisstore.New(client, redisstore.WithPrefix(testPrefix(t, client)),
+		s := redisstore.New(client, redisstore.WithPrefix(testPrefix(t, client)),
 			redisstore.WithLease(lease), redisstore.WithRetention(retention))
-		require.NoError(t, err)
 		return s
 	})
 }
@@ -30,8 +29,7 @@ func TestConformance(t *testing.T) {
 // mustNew is New for options that are valid.
 func mustNew(t *testing.T, client redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(client, opts...)
-	require.NoError(t, err)
+	s := redisstore.New(client, opts...)
 	return s
 }
 
@@ -147,9 +145,9 @@ func TestKeys(t *testing.T) {
 
 		a := clerkwebhook.ClaimContext(ctx)
 		require.Equal(t, clerkwebhook.Claimed, claim(t, s, a, id))
-		assertKey(t, client, key, "processing:"+clerkwebhook.ClaimToken(a), clerkwebhook.DefaultLease+clerkwebhook.DefaultDedupTTL)
+		assertKey(t, client, key, "processing:"+clerkwebhook.ClaimToken(a), clerkwebhook.DefaultLease+clerkwebhook.DefaultRetention)
 		require.NoError(t, s.Complete(a, id))
-		assertKey(t, client, key, "done", clerkwebhook.DefaultDedupTTL)
+		assertKey(t, client, key, "done", clerkwebhook.DefaultRetention)
 	})
 }
 
@@ -253,38 +251,34 @@ func TestRedisErrorsAreReturned(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled, "Claim with a cancelled context")
 }
 
-func TestNewRejectsBadOptions(t *testing.T) {
+// A value an option can never use panics where the option is made, naming
+// it (the repository's rule for configuration mistakes).
+func TestBadOptionsPanic(t *testing.T) {
 	t.Parallel()
 	// New does no I/O: this client is never used.
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	t.Cleanup(func() { _ = client.Close() })
 
 	tests := []struct {
-		name   string
-		client redis.UniversalClient
-		opts   []redisstore.Option
+		name string
+		do   func()
+		want string
 	}{
-		{"nil client", nil, nil},
-		{"empty prefix", client, []redisstore.Option{redisstore.WithPrefix("")}},
-		{"zero lease", client, []redisstore.Option{redisstore.WithLease(0)}},
-		{"negative lease", client, []redisstore.Option{redisstore.WithLease(-time.Minute)}},
-		{"lease under 1ms", client, []redisstore.Option{redisstore.WithLease(999 * time.Microsecond)}},
-		{"zero retention", client, []redisstore.Option{redisstore.WithRetention(0)}},
-		{"negative retention", client, []redisstore.Option{redisstore.WithRetention(-time.Hour)}},
-		{"retention under 1ms", client, []redisstore.Option{redisstore.WithRetention(time.Nanosecond)}},
-		{"a bad option after good ones", client, []redisstore.Option{redisstore.WithPrefix("p:"), redisstore.WithLease(-1)}},
+		{"nil client", func() { redisstore.New(nil) }, "redisstore: New: nil Redis client"},
+		{"empty prefix", func() { redisstore.WithPrefix("") }, `redisstore: WithPrefix(""): the key prefix must not be empty`},
+		{"zero lease", func() { redisstore.WithLease(0) }, "redisstore: WithLease(0s): the lease must be positive"},
+		{"negative lease", func() { redisstore.WithLease(-time.Minute) }, "redisstore: WithLease(-1m0s): the lease must be positive"},
+		{"zero retention", func() { redisstore.WithRetention(0) }, "redisstore: WithRetention(0s): the retention must be positive"},
+		{"negative retention", func() { redisstore.WithRetention(-time.Hour) }, "redisstore: WithRetention(-1h0m0s): the retention must be positive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := redisstore.New(tc.client, tc.opts...)
-			assert.ErrorIs(t, err, clerkwebhook.ErrInvalidOption)
-			assert.Nil(t, s)
+			assert.PanicsWithValue(t, tc.want, tc.do)
 		})
 	}
 
 	t.Run("nil options are ignored", func(t *testing.T) {
-		s, err := redisstore.New(client, nil, redisstore.WithLease(time.Millisecond), nil, redisstore.WithRetention(time.Millisecond))
-		assert.NoError(t, err)
+		s := redisstore.New(client, nil, redisstore.WithLease(time.Millisecond), nil, redisstore.WithRetention(time.Millisecond))
 		assert.NotNil(t, s)
 	})
 }

@@ -53,6 +53,9 @@ func runListen(ctx context.Context, e *env) int {
 	if !strings.HasPrefix(*path, "/") {
 		return c.fail(e, usagef("--path must start with /"))
 	}
+	if *tolerance <= 0 {
+		return c.fail(e, usagef("--tolerance must be positive"))
+	}
 	secret, source := resolveSecret(*secretFlag)
 	generated := secret == ""
 	if generated {
@@ -60,7 +63,7 @@ func runListen(ctx context.Context, e *env) int {
 	}
 	v, err := clerkwebhook.NewVerifier(secret, clerkwebhook.WithTolerance(*tolerance))
 	if err != nil {
-		if source != "" && !errors.Is(err, clerkwebhook.ErrInvalidOption) {
+		if source != "" {
 			err = fmt.Errorf("the secret from %s is unusable: %w", source, err)
 		}
 		return c.fail(e, &usageError{err.Error()})

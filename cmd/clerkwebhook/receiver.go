@@ -40,8 +40,9 @@ type receiver struct {
 }
 
 // newReceiver wires a Handler with in-memory deduplication, a fallback that
-// accepts every verified event, and an error handler that records the reason
-// on the request's delivery. report is called once per request, after the
+// accepts every verified event, and an observer that records the reason on
+// the request's delivery (instead of the Handler's log: the command prints
+// every delivery itself). report is called once per request, after the
 // Handler answered, possibly from several goroutines at once.
 func newReceiver(v *clerkwebhook.Verifier, path string, report func(*delivery)) *receiver {
 	record := func(ctx context.Context) *delivery {
@@ -49,10 +50,11 @@ func newReceiver(v *clerkwebhook.Verifier, path string, report func(*delivery)) 
 		return d
 	}
 	h := clerkwebhook.NewHandler(v,
-		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator(0)),
-		clerkwebhook.WithErrorHandler(func(r *http.Request, err error) {
+		clerkwebhook.WithDeduplicator(clerkwebhook.NewMemoryDeduplicator()),
+		clerkwebhook.WithoutLog(),
+		clerkwebhook.WithObserver(func(r *http.Request, del clerkwebhook.Delivery) {
 			if d := record(r.Context()); d != nil {
-				d.err = err
+				d.err = errors.Join(del.Err, del.DedupErr)
 			}
 		}))
 	h.OnOther(func(ctx context.Context, e clerkwebhook.Event) error {

@@ -30,13 +30,13 @@ func TestAcknowledgedBeforeApplied(t *testing.T) {
 		}
 		acked := time.Since(began)
 		for _, u := range users {
-			status, _ := get(t, client, svc.URL, "/users/"+u.ID)
+			status, _ := get(t, client, svc.ReadURL, "/users/"+u.ID)
 			require.Equal(t, http.StatusNotFound, status, "%s stored before its apply's delay was over", u.ID)
 		}
 		assert.Less(t, acked, applyTime, "5 deliveries answered")
 		waitDrained(t, svc.db.sql, len(users), 30*time.Second)
 		for _, u := range users {
-			status, _ := get(t, client, svc.URL, "/users/"+u.ID)
+			status, _ := get(t, client, svc.ReadURL, "/users/"+u.ID)
 			assert.Equal(t, http.StatusOK, status, u.ID)
 		}
 		t.Logf("5 deliveries answered in %v; applies take %v", acked.Round(time.Millisecond), applyTime)

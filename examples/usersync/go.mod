@@ -2,19 +2,14 @@ module github.com/seed77920f6a/clerkwebhook/examples/usersync
 
 go 1.26.0
 
-replace (
-	github.com/seed77920f6a/clerkwebhook => ../..
-	github.com/seed77920f6a/clerkwebhook/clerkriver => ../../clerkriver
-)
-
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/riverqueue/river v0.51.2
 	github.com/riverqueue/river/riverdriver v0.51.2
 	github.com/riverqueue/river/riverdriver/riverpgxv5 v0.51.2
 	github.com/riverqueue/river/riverdriver/riversqlite v0.51.2
-	github.com/seed77920f6a/clerkwebhook v0.0.0-00010101000000-000000000000
-	github.com/seed77920f6a/clerkwebhook/clerkriver v0.0.0-00010101000000-000000000000
+	github.com/seed77920f6a/clerkwebhook v0.1.0
+	github.com/seed77920f6a/clerkwebhook/clerkriver v0.1.0
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.62.0
 )
@@ -30,7 +25,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/riverqueue/river/rivershared v0.51.2 // indirect
 	github.com/riverqueue/river/rivertype v0.51.2 // indirect
-	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1 // indirect
 	github.com/tidwall/gjson v1.20.0 // indirect
 	github.com/tidwall/match v1.2.0 // indirect
 	github.com/tidwall/pretty v1.2.1 // indirect

@@ -23,7 +23,6 @@ import (
 
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
-	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // What the test files share: a fresh database on each engine, the service
@@ -43,7 +42,7 @@ func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T)
 	t.Run("sqlite", func(t *testing.T) { t.Parallel(); test(t, newSQLite) })
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		storetest.Service(t, envPostgres)
+		testServer(t, envPostgres)
 		test(t, newPostgres)
 	})
 }
@@ -63,7 +62,7 @@ var schemas atomic.Int64
 // the URL's search_path, and drops the schema when the test ends.
 func newPostgres(t *testing.T) string {
 	t.Helper()
-	base := storetest.Service(t, envPostgres)
+	base := testServer(t, envPostgres)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)
@@ -112,8 +111,9 @@ func (b *logBuffer) String() string {
 // server.
 type testService struct {
 	*service
-	URL  string     // the server's, without the path
-	logs *logBuffer // what it and River logged; also on stderr with USERSYNC_TEST_LOG=1
+	URL     string     // the webhook server's, without the path
+	ReadURL string     // the read endpoints' server
+	logs    *logBuffer // what it and River logged; also on stderr with USERSYNC_TEST_LOG=1
 }
 
 // startService starts the service on db, as start does for the command,
@@ -132,16 +132,17 @@ func startService(t *testing.T, db string, configure ...func(*config)) *testServ
 	}
 	svc, err := start(context.Background(), cfg, slog.New(slog.NewTextHandler(out, nil)))
 	require.NoError(t, err)
-	srv := httptest.NewServer(svc.handler)
+	srv, reads := httptest.NewServer(svc.webhooks), httptest.NewServer(svc.reads)
 	t.Cleanup(func() {
 		srv.Close()
+		reads.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := svc.stop(ctx); err != nil {
 			t.Errorf("stopping the service: %v", err)
 		}
 	})
-	return &testService{service: svc, URL: srv.URL, logs: logs}
+	return &testService{service: svc, URL: srv.URL, ReadURL: reads.URL, logs: logs}
 }
 
 // A message is one Clerk event as Svix delivers it: the svix-id and the
@@ -233,4 +234,26 @@ func get(t *testing.T, client *http.Client, base, path string) (int, any) {
 	var v any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v), "GET %s", path)
 	return resp.StatusCode, v
+}
+
+// testServer returns the value of the environment variable that names a test
+// server, set by scripts/with-services. Without it the test is skipped,
+// naming the variable (or, under the script, why it started no such
+// server), unless CLERKWEBHOOK_REQUIRE_SERVICES=1 (as in CI), where a
+// missing server is a failure. (The repository's internal/storetest has the
+// same; a copied-out service cannot import it.)
+func testServer(t testing.TB, name string) string {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
+	if why := os.Getenv("CLERKWEBHOOK_TEST_SERVICES_MISSING"); why != "" {
+		msg = fmt.Sprintf("%s is not set: scripts/with-services: %s", name, why)
+	}
+	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
 }

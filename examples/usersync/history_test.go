@@ -486,7 +486,7 @@ func TestHistoriesInAnyOrder(t *testing.T) {
 					svc := startService(t, newDB(t))
 					deliver(t, svc.URL, plan, 8)
 					waitDrained(t, svc.db.sql, len(h.messages), 2*time.Minute)
-					if !checkState(t, svc.URL, h) {
+					if !checkState(t, svc.ReadURL, h) {
 						t.FailNow()
 					}
 					t.Logf("%d users, %d organizations, %d events %v; %d more deliveries (%.0f%%)",

@@ -5,10 +5,11 @@
 // It verifies each delivery with clerkwebhook's Handler, stores the event as
 // a River job in the same database (SQLite or PostgreSQL) and answers 200 at
 // once; River's workers then apply the events (apply.go) under one order
-// rule (store.go). It serves the synced data read-only (http.go).
+// rule (store.go). It serves the synced data read-only (http.go), on a
+// listener of its own.
 //
 //	go run ./examples/usersync [--addr 127.0.0.1:3000] [--path /webhooks/clerk]
-//	    [--db sqlite:usersync.db | --db postgres://…] [--secret whsec_…]
+//	    [--read-addr 127.0.0.1:3001] [--db sqlite:usersync.db | --db postgres://…] [--secret whsec_…]
 //
 // The secret comes from --secret, else $CLERK_WEBHOOK_SIGNING_SECRET, else
 // $CLERK_WEBHOOK_SECRET; with none, usersync generates one for the run and
@@ -55,6 +56,7 @@ func main() {
 // config is the command line, resolved.
 type config struct {
 	addr, path, db string
+	readAddr       string // "": no read endpoints
 	secret         string
 	generated      bool          // secret was generated for this run
 	applyDelay     time.Duration // envApplyDelay
@@ -90,7 +92,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("usersync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:3000", "listen on this `address`")
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:3000", "receive webhooks on this `address`")
+	fs.StringVar(&cfg.readAddr, "read-addr", "127.0.0.1:3001", "serve the read endpoints on this `address` (empty: none); keep it private")
 	fs.StringVar(&cfg.path, "path", "/webhooks/clerk", "receive webhooks at this URL `path`")
 	fs.StringVar(&cfg.db, "db", "sqlite:usersync.db", "the `database`: sqlite:FILE (an embedded file) or a postgres:// URL")
 	fs.StringVar(&cfg.secret, "secret", "", "the endpoint's signing `secret` (default $"+
@@ -136,22 +139,42 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		_ = svc.stop(context.Background())
-		return err
+	// Two listeners: the webhooks, which Svix must reach, and the reads,
+	// which return personal data and stay private.
+	servers := []*http.Server{{Handler: svc.webhooks}}
+	addrs := []string{cfg.addr}
+	if cfg.readAddr != "" {
+		servers = append(servers, &http.Server{Handler: svc.reads})
+		addrs = append(addrs, cfg.readAddr)
 	}
-	srv := &http.Server{Handler: svc.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	listeners := make([]net.Listener, len(servers))
+	for i, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range listeners[:i] {
+				l.Close()
+			}
+			_ = svc.stop(context.Background())
+			return err
+		}
+		listeners[i] = ln
+		servers[i].ReadHeaderTimeout, servers[i].ReadTimeout = 10*time.Second, time.Minute
+	}
 	if cfg.generated {
 		fmt.Fprintf(stdout, "no secret given: generated signing secret %s (for this run only)\n", cfg.secret)
 	}
-	fmt.Fprintf(stdout, "usersync: receiving webhooks at http://%s%s, database %s\n", ln.Addr(), cfg.path, redact(cfg.db))
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	reads := "off"
+	if len(listeners) > 1 {
+		reads = "http://" + listeners[1].Addr().String()
+	}
+	fmt.Fprintf(stdout, "usersync: receiving webhooks at http://%s%s, reads at %s, database %s\n",
+		listeners[0].Addr(), cfg.path, reads, redact(cfg.db))
+	served := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func(srv *http.Server, ln net.Listener) { served <- srv.Serve(ln) }(srv, listeners[i])
+	}
 	select {
-	case err := <-served:
-		_ = svc.stop(context.Background())
-		return err
+	case err = <-served: // a listener failed: stop everything
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stdout, "usersync: stopping")
@@ -159,7 +182,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logge
 	defer cancel()
 	// First the requests in flight: each event is stored, or answered 500
 	// and retried by Svix. Then the applies.
-	err = srv.Shutdown(stopCtx)
+	for _, srv := range servers {
+		if shutdownErr := srv.Shutdown(stopCtx); err == nil {
+			err = shutdownErr
+		}
+	}
 	if err := svc.stop(stopCtx); err != nil {
 		return err
 	}
@@ -178,11 +205,12 @@ func redact(db string) string {
 }
 
 // A service is the program's parts, wired: the database with its River
-// client running, and the HTTP handler.
+// client running, and the HTTP handlers of its two listeners.
 type service struct {
-	db      *database
-	store   *store
-	handler http.Handler
+	db       *database
+	store    *store
+	webhooks http.Handler // POST --path only
+	reads    http.Handler // the read endpoints
 }
 
 // start opens and migrates the database, wires the Handler to River, and
@@ -198,14 +226,10 @@ func start(ctx context.Context, cfg config, logger *slog.Logger) (*service, erro
 		return nil, err
 	}
 	st := &store{db: db.sql}
-	h := clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(db.queue),
-		clerkwebhook.WithErrorHandler(func(r *http.Request, err error) {
-			level := slog.LevelWarn // a delivery rejected: a forgery, a stale retry, a wrong secret
-			if errors.Is(err, clerkwebhook.ErrQueue) {
-				level = slog.LevelError // the database failed: answered 500, Svix retries
-			}
-			logger.Log(r.Context(), level, "clerk webhook not accepted", "path", r.URL.Path, "error", err)
-		}))
+	// Failed deliveries are logged: a rejection (a forgery, a stale retry,
+	// a wrong secret) as a warning, a database failure (answered 500: Svix
+	// retries) as an error.
+	h := clerkwebhook.NewHandler(v, clerkwebhook.WithQueue(db.queue), clerkwebhook.WithLogger(logger))
 	river.AddWorker(db.workers, clerkriver.NewWorker(h))
 	(&applier{store: st, delay: cfg.applyDelay}).register(h)
 	// Not ctx: a signal stops River through stop, gracefully.
@@ -213,7 +237,7 @@ func start(ctx context.Context, cfg config, logger *slog.Logger) (*service, erro
 		db.close()
 		return nil, err
 	}
-	return &service{db: db, store: st, handler: newMux(cfg.path, h, st, logger)}, nil
+	return &service{db: db, store: st, webhooks: newWebhookMux(cfg.path, h), reads: newReadMux(st, logger)}, nil
 }
 
 // stop stops River's workers, letting the applies running finish until ctx

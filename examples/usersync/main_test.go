@@ -27,6 +27,7 @@ func TestFlagDefaults(t *testing.T) {
 	cfg, err := parseConfig(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:3000", cfg.addr)
+	assert.Equal(t, "127.0.0.1:3001", cfg.readAddr)
 	assert.Equal(t, "/webhooks/clerk", cfg.path)
 	assert.Equal(t, "sqlite:usersync.db", cfg.db)
 	assert.Zero(t, cfg.applyDelay)
@@ -116,7 +117,7 @@ func TestStartupErrors(t *testing.T) {
 func TestServeWithAGeneratedSecret(t *testing.T) {
 	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "usersync.db")
-	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--db", db}, env(nil), io.Discard)
+	cfg, err := parseConfig([]string{"--addr", "127.0.0.1:0", "--read-addr", "127.0.0.1:0", "--db", db}, env(nil), io.Discard)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -124,14 +125,14 @@ func TestServeWithAGeneratedSecret(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- serve(ctx, cfg, stdout, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 
-	var base, printed string
+	var base, reads, printed string
 	for stop := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
 		require.True(t, time.Now().Before(stop), "not serving after 30s: %q", stdout.String())
 		if m := regexp.MustCompile(`generated signing secret (whsec_\S+) `).FindStringSubmatch(stdout.String()); m != nil {
 			printed = m[1]
 		}
 		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
+			base, reads = m[1], m[2]
 		}
 	}
 	require.Equal(t, cfg.secret, printed)
@@ -139,7 +140,7 @@ func TestServeWithAGeneratedSecret(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	require.Equal(t, http.StatusOK, postSigned(client, base, printed, message{ID: "msg_generated_secret", Body: u.body(clerkwebhook.UserCreated)}))
 	for stop := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if status, _ := get(t, client, base, "/users/"+u.ID); status == http.StatusOK {
+		if status, _ := get(t, client, reads, "/users/"+u.ID); status == http.StatusOK {
 			break
 		}
 		require.True(t, time.Now().Before(stop), "the user was not synced within 30s")

@@ -181,7 +181,7 @@ func TestOrderRule(t *testing.T) {
 						require.NoError(t, err)
 						require.NoError(t, h.Dispatch(ctx, e), "%s", m.Type)
 					}
-					if !checkState(t, svc.URL, hist) {
+					if !checkState(t, svc.ReadURL, hist) {
 						t.Fatalf("the events arrived in the order %v of the history (%d orders tried)", order, j+1)
 					}
 				}

@@ -50,13 +50,13 @@ func TestUnknownFieldsAndTypes(t *testing.T) {
 		}
 		waitDrained(t, svc.db.sql, len(handled), 30*time.Second)
 
-		status, got := get(t, client, svc.URL, "/users/user_30TbaSJBhmLScO0rTRMoSYc7BTg")
+		status, got := get(t, client, svc.ReadURL, "/users/user_30TbaSJBhmLScO0rTRMoSYc7BTg")
 		assert.Equal(t, http.StatusOK, status)
 		assert.Equal(t, map[string]any{"id": "user_30TbaSJBhmLScO0rTRMoSYc7BTg", "email": "elodie.marchetti@example.com",
 			"first_name": "Elodie", "last_name": "Marchetti",
 			"image_url":  "https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCIsImlpZCI6Imluc18yWnQ4dlEza0xtTjRwUjdzVDl1VzF4WTViQyIsInJpZCI6InVzZXJfMzBUYmFTSkJobUxTY08wclRSTW9TWWM3QlRnIn0",
 			"updated_at": float64(1764331199874)}, got)
-		assert.True(t, checkState(t, svc.URL, &history{messages: handled[1:], userIDs: []string{u.ID}, orgIDs: []string{o.ID}}))
+		assert.True(t, checkState(t, svc.ReadURL, &history{messages: handled[1:], userIDs: []string{u.ID}, orgIDs: []string{o.ID}}))
 		assert.Empty(t, problems(svc.logs.String()), "warnings and errors logged")
 	})
 }
@@ -95,7 +95,7 @@ func TestUnappliableEventsAreCancelled(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		assert.Equal(t, map[string]int{"cancelled": 2}, jobStates(t, svc.db.sql))
-		status, _ := get(t, client, svc.URL, "/users/user_unappliable")
+		status, _ := get(t, client, svc.ReadURL, "/users/user_unappliable")
 		assert.Equal(t, http.StatusNotFound, status)
 	})
 }

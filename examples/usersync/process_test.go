@@ -37,23 +37,24 @@ func TestMain(m *testing.M) {
 
 // A process is the command running in a process of its own.
 type process struct {
-	cmd    *exec.Cmd
-	URL    string        // where it serves, without the path
-	exited chan struct{} // closed when it has exited
-	err    error         // Wait's, once exited is closed
+	cmd     *exec.Cmd
+	URL     string        // where it receives webhooks, without the path
+	ReadURL string        // where it serves the read endpoints
+	exited  chan struct{} // closed when it has exited
+	err     error         // Wait's, once exited is closed
 
 	mu     sync.Mutex
 	stdout strings.Builder
 }
 
-var listening = regexp.MustCompile(`receiving webhooks at (http://\S+)/webhooks/clerk`)
+var listening = regexp.MustCompile(`receiving webhooks at (http://\S+)/webhooks/clerk, reads at (http://\S+),`)
 
 // startProcess starts the command on db, listening on a free loopback port,
 // with env added to its environment, and waits until it serves. It is
 // killed when the test ends, if it still runs.
 func startProcess(t *testing.T, db string, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--db", db, "--secret", secret)
+	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--read-addr", "127.0.0.1:0", "--db", db, "--secret", secret)
 	cmd.Env = append(append(os.Environ(), envRunMain+"=1"), env...)
 	cmd.Stderr = io.Discard
 	if os.Getenv("USERSYNC_TEST_LOG") == "1" {
@@ -63,7 +64,7 @@ func startProcess(t *testing.T, db string, env ...string) *process {
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 	p := &process{cmd: cmd, exited: make(chan struct{})}
-	serving := make(chan string, 1)
+	serving := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -71,7 +72,7 @@ func startProcess(t *testing.T, db string, env ...string) *process {
 			p.stdout.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				serving <- m[1]
+				serving <- m[1:]
 			}
 		}
 		p.err = cmd.Wait()
@@ -82,7 +83,8 @@ func startProcess(t *testing.T, db string, env ...string) *process {
 		<-p.exited
 	})
 	select {
-	case p.URL = <-serving:
+	case urls := <-serving:
+		p.URL, p.ReadURL = urls[0], urls[1]
 	case <-p.exited:
 		t.Fatalf("the command exited before serving: %v", p.err)
 	case <-time.After(60 * time.Second):
@@ -214,7 +216,7 @@ func TestRestartAfterSIGKILL(t *testing.T) {
 			assert.Contains(t, errs, "Stuck job rescued", "job %d: River's record of the rescue", id)
 		}
 		waitDrained(t, conn, len(h.messages), 2*time.Minute)
-		require.True(t, checkState(t, second.URL, h))
+		require.True(t, checkState(t, second.ReadURL, h))
 
 		second.signal(t, syscall.SIGTERM, 15*time.Second)
 		var exit *exec.ExitError

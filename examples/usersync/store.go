@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/seed77920f6a/clerkwebhook"
 )
 
 // The order rule.
@@ -97,29 +101,79 @@ type membershipRow struct {
 	DeletedAt                        *int64
 }
 
+// Text the databases cannot both store as it is. PostgreSQL's text holds no
+// NUL character (U+0000, "\u0000" in JSON, which a user's name may carry),
+// and refuses it with an error every retry repeats; SQLite stores it. So
+// that both hold the same, and such an event applies at once, every text
+// value is stored with U+0000 replaced by U+FFFD, the replacement character,
+// as Go's JSON decoder does for invalid UTF-8. An id is a key, not text to
+// mend: an id with a NUL is refused (the event is cancelled; Clerk's ids
+// never have one). Invalid UTF-8 never reaches here: the decoder has
+// replaced it already.
+
+// storable returns s, or a copy with every U+0000 replaced by U+FFFD.
+func storable(s *string) *string {
+	if s == nil || !strings.ContainsRune(*s, 0) {
+		return s
+	}
+	r := strings.ReplaceAll(*s, "\x00", "\uFFFD")
+	return &r
+}
+
+// checkIDs refuses an id no database can key on the same way.
+func checkIDs(kind string, ids ...string) error {
+	for _, id := range ids {
+		if strings.ContainsRune(id, 0) {
+			return clerkwebhook.Permanent(fmt.Errorf("%s id %q has a NUL character", kind, id))
+		}
+	}
+	return nil
+}
+
+// storeErr wraps err from storing a row. A data error from PostgreSQL (SQLSTATE
+// class 22: a value the column cannot hold) is one no retry can fix: the job
+// is cancelled at once, not retried for weeks.
+func storeErr(what, id string, err error) error {
+	err = fmt.Errorf("storing %s %s: %w", what, id, err)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return clerkwebhook.Permanent(err)
+	}
+	return err
+}
+
 func (s *store) putUser(ctx context.Context, r userRow) error {
-	_, err := s.db.ExecContext(ctx, putUserSQL, r.ID, r.Email, r.FirstName, r.LastName, r.ImageURL,
-		r.PublicMetadata, r.CreatedAt, r.UpdatedAt, r.DeletedAt)
+	if err := checkIDs("user", r.ID); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, putUserSQL, r.ID, storable(r.Email), storable(r.FirstName), storable(r.LastName),
+		storable(r.ImageURL), storable(r.PublicMetadata), r.CreatedAt, r.UpdatedAt, r.DeletedAt)
 	if err != nil {
-		return fmt.Errorf("storing user %s: %w", r.ID, err)
+		return storeErr("user", r.ID, err)
 	}
 	return nil
 }
 
 func (s *store) putOrganization(ctx context.Context, r organizationRow) error {
-	_, err := s.db.ExecContext(ctx, putOrganizationSQL, r.ID, r.Name, r.Slug, r.ImageURL,
-		r.PublicMetadata, r.CreatedAt, r.UpdatedAt, r.DeletedAt)
+	if err := checkIDs("organization", r.ID); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, putOrganizationSQL, r.ID, storable(r.Name), storable(r.Slug), storable(r.ImageURL),
+		storable(r.PublicMetadata), r.CreatedAt, r.UpdatedAt, r.DeletedAt)
 	if err != nil {
-		return fmt.Errorf("storing organization %s: %w", r.ID, err)
+		return storeErr("organization", r.ID, err)
 	}
 	return nil
 }
 
 func (s *store) putMembership(ctx context.Context, r membershipRow) error {
-	_, err := s.db.ExecContext(ctx, putMembershipSQL, r.ID, r.OrganizationID, r.UserID, r.Role,
+	if err := checkIDs("organization membership", r.ID, r.OrganizationID, r.UserID); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, putMembershipSQL, r.ID, r.OrganizationID, r.UserID, *storable(&r.Role),
 		r.CreatedAt, r.UpdatedAt, r.DeletedAt)
 	if err != nil {
-		return fmt.Errorf("storing organization membership %s: %w", r.ID, err)
+		return storeErr("organization membership", r.ID, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,7 +147,7 @@ func Replicas(t testing.TB, n int, runs *Runs, newDedup func(t testing.TB, repli
 			t.Fatal(err)
 		}
 		h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(newDedup(t, i)),
-			clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+			clerkwebhook.WithoutLog())
 		h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 			time.Sleep(time.Duration(rand.Intn(20)) * time.Millisecond)
 			runs.Add(e.ID)
@@ -272,7 +274,7 @@ func ServeReplica(newDedup func() (clerkwebhook.Deduplicator, error)) {
 	}
 	block := os.Getenv(envBlock)
 	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(d),
-		clerkwebhook.WithErrorHandler(func(*http.Request, error) {}))
+		clerkwebhook.WithoutLog())
 	h.On(clerkwebhook.UserCreated, func(ctx context.Context, e clerkwebhook.Event) error {
 		if e.ID == block {
 			say("blocked %s", e.ID)
@@ -486,7 +488,11 @@ func BenchmarkHandler(b *testing.B, d clerkwebhook.Deduplicator) {
 		b.Fatal(err)
 	}
 	h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(d),
-		clerkwebhook.WithErrorHandler(func(_ *http.Request, err error) { b.Error(err) }))
+		clerkwebhook.WithObserver(func(_ *http.Request, d clerkwebhook.Delivery) {
+			if d.Failed() {
+				b.Error(errors.Join(d.Err, d.DedupErr))
+			}
+		}))
 	h.On(clerkwebhook.UserCreated, func(context.Context, clerkwebhook.Event) error { return nil })
 	ds := Deliveries(b, b.N)
 	var next sync.Mutex
@@ -513,18 +519,23 @@ func BenchmarkHandler(b *testing.B, d clerkwebhook.Deduplicator) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
 
-// ErrorLog collects what a Handler reports through WithErrorHandler. Pass
-// its Report method; the zero ErrorLog is ready to use.
+// ErrorLog collects the errors of the deliveries a Handler observes
+// (Delivery.Err and Delivery.DedupErr). Pass its Observe method to
+// WithObserver; the zero ErrorLog is ready to use.
 type ErrorLog struct {
 	mu   sync.Mutex
 	errs []error
 }
 
-// Report records err; it has the signature WithErrorHandler takes.
-func (l *ErrorLog) Report(_ *http.Request, err error) {
+// Observe records d's errors; it is an observer for WithObserver.
+func (l *ErrorLog) Observe(_ *http.Request, d clerkwebhook.Delivery) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
+	for _, err := range []error{d.Err, d.DedupErr} {
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+	}
 }
 
 // All returns the errors reported so far, in order.
@@ -532,4 +543,82 @@ func (l *ErrorLog) All() []error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]error(nil), l.errs...)
+}
+
+// LongCallbacks is the overlapping-callback experiment, as a test: ids
+// messages, each delivered three times (at once, after 1.2 leases and after
+// 2.4 leases) to two replicas sharing the Deduplicator newDedup returns
+// (made with the given lease), whose callback works for three leases. With
+// a LeaseRenewer, the Handler keeps each claim alive, so each message takes
+// effect once: the later deliveries are answered 409 while it runs, and a
+// last delivery after all of them finds it done. It returns the number of
+// effects (each message's callback that ran to its end).
+func LongCallbacks(t *testing.T, ids int, lease time.Duration, newDedup func(t testing.TB, replica int) clerkwebhook.Deduplicator) int {
+	t.Helper()
+	runs, overlaps := &Runs{}, atomic.Int32{}
+	var running sync.Map // message id -> struct{}: a callback of it is working
+	work := func(ctx context.Context, e clerkwebhook.Event) error {
+		if _, busy := running.LoadOrStore(e.ID, struct{}{}); busy {
+			overlaps.Add(1)
+		}
+		defer running.Delete(e.ID)
+		select {
+		case <-time.After(3 * lease): // the callback's work
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		runs.Add(e.ID)
+		return nil
+	}
+	v, err := clerkwebhook.NewVerifier(Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls [2]string
+	for i := range urls {
+		h := clerkwebhook.NewHandler(v, clerkwebhook.WithDeduplicator(newDedup(t, i)), clerkwebhook.WithoutLog())
+		h.On(clerkwebhook.UserCreated, work)
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		urls[i] = srv.URL
+	}
+	ds := Deliveries(t, ids)
+	client := &http.Client{Timeout: 10 * lease}
+	var wg sync.WaitGroup
+	statuses := make([][3]int, len(ds))
+	for i, d := range ds {
+		for n, at := range []time.Duration{0, lease * 12 / 10, lease * 24 / 10} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(at) // Svix's next attempt
+				statuses[i][n] = Post(client, urls[n%2], d)
+			}()
+		}
+	}
+	wg.Wait()
+	for i, d := range ds {
+		if got := Post(client, urls[i%2], d); got != http.StatusOK {
+			t.Errorf("message %s: the last delivery was answered %d, want 200 (done)", d.ID, got)
+		}
+		if statuses[i][0] != http.StatusOK {
+			t.Errorf("message %s: the first delivery was answered %d, want 200", d.ID, statuses[i][0])
+		}
+		for n := 1; n < 3; n++ {
+			if statuses[i][n] != http.StatusConflict {
+				t.Errorf("message %s: delivery %d, while the first ran, was answered %d, want 409", d.ID, n+1, statuses[i][n])
+			}
+		}
+	}
+	if n := overlaps.Load(); n > 0 {
+		t.Errorf("%d callbacks ran while another of the same message did", n)
+	}
+	effects := 0
+	for _, d := range ds {
+		effects += runs.Of(d.ID)
+	}
+	if effects != len(ds) {
+		t.Errorf("%d effects for %d messages, want one each", effects, len(ds))
+	}
+	return effects
 }

@@ -1,14 +1,14 @@
 //go:build ignore
 
 // report reads the JSON that gremlins wrote and prints, for each core file,
-// the mutants killed and lived, the lived ones that docs/mutation.md lists as
+// the mutants killed and lived, the lived ones that docs/maintainers/mutation.md lists as
 // equivalent, the score and the file's target; then every lived mutant that
 // no entry justifies, with its source line. It exits 1 when a file is under
 // its target.
 //
-//	go run scripts/mutation/report.go -json out.json -equivalents docs/mutation.md verify.go=95 ...
+//	go run scripts/mutation/report.go -json out.json -equivalents docs/maintainers/mutation.md verify.go=95 ...
 //
-// An equivalent mutant is named in docs/mutation.md by a table row
+// An equivalent mutant is named in docs/maintainers/mutation.md by a table row
 //
 //	| file.go | MUTATOR | `trimmed source line` | column | why |
 //
@@ -52,7 +52,7 @@ var rowRE = regexp.MustCompile("^\\|\\s*([a-z_]+\\.go)\\s*\\|\\s*([A-Z_]+)\\s*\\
 
 func main() {
 	jsonPath := flag.String("json", "", "gremlins' JSON output")
-	eqPath := flag.String("equivalents", "docs/mutation.md", "the document listing equivalent mutants")
+	eqPath := flag.String("equivalents", "docs/maintainers/mutation.md", "the document listing equivalent mutants")
 	flag.Parse()
 
 	var res result
