@@ -35,13 +35,17 @@ const envPostgres = "CLERKWEBHOOK_TEST_POSTGRES"
 var secret = clerkwebhooktest.NewSecret()
 
 // eachDatabase runs the test once per engine, as subtests "sqlite" and
-// "postgres", in parallel (each has a database of its own); newDB returns
-// the --db of a new, empty database each time it is called. The
-// PostgreSQL subtest needs scripts/with-services.
+// "postgres", one after the other; newDB returns the --db of a new, empty
+// database each time it is called. The PostgreSQL subtest needs
+// scripts/with-services.
+//
+// Not in parallel: the tests themselves are, and subtests in parallel
+// would take two of go test's -parallel slots (GOMAXPROCS by default) for
+// TestRestartAfterSIGKILL's long waits, keeping TestHistoriesInAnyOrder,
+// which needs the CPU, waiting meanwhile.
 func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
-	t.Run("sqlite", func(t *testing.T) { t.Parallel(); test(t, newSQLite) })
+	t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) })
 	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
 		testServer(t, envPostgres)
 		test(t, newPostgres)
 	})
