@@ -51,6 +51,22 @@ func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T)
 	})
 }
 
+// eachDatabaseAtOnce is eachDatabase with the two subtests running at
+// once, in the test's one -parallel slot, for a test that spends most of
+// its time waiting (TestRestartAfterSIGKILL: about 20 seconds each for
+// River's leader lease and rescuer), not using the CPU.
+func eachDatabaseAtOnce(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
+	var both sync.WaitGroup
+	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
+	both.Go(func() {
+		t.Run("postgres", func(t *testing.T) {
+			testServer(t, envPostgres)
+			test(t, newPostgres)
+		})
+	})
+	both.Wait()
+}
+
 // newSQLite returns the --db of a new SQLite file. Its commits are synced
 // at checkpoints only (_synchronous=NORMAL, safe in WAL mode against a
 // process's crash, not an OS's): the default syncs each commit, which
