@@ -151,6 +151,7 @@ func fixtureData(tb testing.TB) map[string][]byte {
 // mismatches) with both decoders, and every verified fixture through
 // Payload and the reference.
 func TestDecodersMatchEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for name, data := range fixtureData(t) {
 		for typ, check := range differentials {
 			t.Run(name+"/"+typ, func(t *testing.T) { check(t, data) })
@@ -181,6 +182,7 @@ func TestDecoderSeeds(t *testing.T) {
 // a case of its own, each checked against encoding/json and, where it says
 // something worth stating, against the value it must give.
 func TestDecoderRules(t *testing.T) {
+	t.Parallel()
 	type check func(t *testing.T, data []byte)
 	user := func(want func(t *testing.T, u *User)) check {
 		return func(t *testing.T, data []byte) {
@@ -338,6 +340,7 @@ func TestDecoderRules(t *testing.T) {
 }
 
 func TestDecoderActor(t *testing.T) {
+	t.Parallel()
 	for _, data := range []string{
 		`{"actor":{"sub":"user_1","iss":"x","type":"agent"}}`,
 		`{"actor":null}`,
@@ -400,6 +403,7 @@ func TestStubProbe(t *testing.T) {
 // TestDecoderDepthLimit: encoding/json refuses more than 10000 nested
 // containers, counted from the top of the data.
 func TestDecoderDepthLimit(t *testing.T) {
+	t.Parallel()
 	nest := func(n int) []byte {
 		return []byte(`{"public_metadata":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
 	}
@@ -417,6 +421,7 @@ func TestDecoderDepthLimit(t *testing.T) {
 // TestDecodedStringsShareMemoryOnlyWithEachOther: a payload's strings are
 // cut from shared chunks, never from the data, which the caller may reuse.
 func TestDecodedStringsDoNotAliasTheData(t *testing.T) {
+	t.Parallel()
 	data := bytes.Clone(fixtureData(t)["user.created.json"])
 	u, err := decodePayload[User](data)
 	require.NoError(t, err)

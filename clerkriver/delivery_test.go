@@ -2,7 +2,6 @@ package clerkriver_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
@@ -56,9 +54,12 @@ var answerTimeout = map[bool]time.Duration{false: 15 * time.Second, true: time.M
 // each of River's fetches and completions) being a transaction synced to
 // disk, 3 to 7 ms on this machine's disk: past that rate the answers wait
 // in line for the connection, as they would in production.
+//
+// The latency it measures is the driver's alone: one driver at a time,
+// and no other test of the package beside it (not t.Parallel).
 func TestDeliveriesOverHTTP(t *testing.T) {
-	t.Parallel()
-	eachDriver(t, testDeliveriesOverHTTP[pgx.Tx], testDeliveriesOverHTTP[*sql.Tx])
+	t.Run("pgx", func(t *testing.T) { testDeliveriesOverHTTP(t, newPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { testDeliveriesOverHTTP(t, newSQLite(t, 10*time.Second)) })
 }
 
 func testDeliveriesOverHTTP[TTx any](t *testing.T, b *backend[TTx]) {
