@@ -26,7 +26,6 @@ const (
 	deliveryMessages = 100             // distinct messages
 	deliveryCopies   = 3               // deliveries of each, at once
 	callbackTime     = 3 * time.Second // each callback's work
-	ackBound         = time.Second     // the p99 acknowledgement must beat it
 )
 
 // deliveryInterval separates the messages: 20 a second, or about 7 a
@@ -141,8 +140,10 @@ func testDeliveriesOverHTTP[TTx any](t *testing.T, b *backend[TTx]) {
 	t.Logf("%s: %d deliveries (%d messages x %d at once, a message every %v) answered within %v: acknowledgement p50 %v, p99 %v, max %v; each callback takes %v (race detector: %v)",
 		b.name, len(took), len(ds), deliveryCopies, deliveryInterval(), allAnswered.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), slowest.Round(time.Millisecond), callbackTime, raceEnabled)
+	// The latencies are logged, not asserted: speed is a benchmark's to
+	// measure. What is asserted is that no answer waited for a callback,
+	// which takes seconds.
 	if !raceEnabled { // the detector's slowdown varies with the load beside it
-		assert.Less(t, p99, ackBound, "p99 acknowledgement latency")
 		assert.Less(t, slowest, callbackTime, "a delivery waited for its callback")
 	}
 
