@@ -73,14 +73,15 @@ func (d *decoder) end() error {
 // error, and the memory the decoded value is built from.
 //
 // Memory: a decode allocates few, shared blocks. The value, with the
-// targets of the pointers it has outside its slices (*string, *bool, ...)
-// and room for small json.RawMessage values, is one allocation (the block
-// decodeNew allocates); pointers beyond those come from small arenas. The
-// strings of the payload are cut from a few chunks of a strings.Builder,
-// which hands out strings over its buffer without copying. A slice is
-// allocated once, at its length: its first elements are decoded on the
-// stack, and the rest counted before it is allocated. So keeping one string
-// or pointer of a payload keeps its chunk alive, never the data.
+// targets of the pointers it has outside its slices (*string, *bool, ...,
+// and the structs it points to, such as a Session's *User) and room for
+// small json.RawMessage values, is one allocation (the block decodeNew
+// allocates); pointers beyond those, inside slices, come from arenas whose
+// chunks grow. The strings of the payload are cut from a few chunks of a
+// strings.Builder, which hands out strings over its buffer without copying.
+// A slice is allocated once, at its length: its first elements are decoded
+// on the stack, and the rest counted before it is allocated. So keeping one
+// string or pointer of a payload keeps its chunk alive, never the data.
 type decoder struct {
 	scanner
 	err error
@@ -95,31 +96,50 @@ type decoder struct {
 	intPtrs        arena[int]
 	int64Ptrs      arena[int64]
 	unixMillisPtrs arena[UnixMillis]
+	structArenas   // generated: one arena per struct type that fields point to
 }
 
-// arena hands out pointers to zero values of T, allocated arenaChunk at a time.
-type arena[T any] []T
+// arena hands out pointers to zero values of T: first from the slots of
+// the block decodeNew allocated, then from chunks it allocates, each twice
+// the size of the one before (up to maxArenaChunk), so that n pointers in
+// the slices of a payload cost about log2(n) allocations.
+type arena[T any] struct {
+	free []T
+	next int // the length of the next chunk; 0 before the first
+}
 
-const arenaChunk = 8
+// Chunk lengths: a first chunk of arenaChunk for the small targets of
+// *string, *bool and the integer pointers, of one for structs.
+const (
+	arenaChunk    = 8
+	maxArenaChunk = 64
+)
 
-func (a *arena[T]) new() *T {
-	if len(*a) == 0 {
-		*a = make([]T, arenaChunk)
+// new returns a pointer to a zero T; first is the length of the first chunk.
+func (a *arena[T]) new(first int) *T {
+	if len(a.free) == 0 {
+		n := a.next
+		if n == 0 {
+			n = first
+		}
+		a.free = make([]T, n)
+		a.next = min(2*n, maxArenaChunk)
 	}
-	p := &(*a)[0]
-	*a = (*a)[1:]
+	p := &a.free[0]
+	a.free = a.free[1:]
 	return p
 }
 
 // Chunks: a string chunk is a third of the data still to read (strings are 20-70%
-// of a payload), within bounds; RawMessage chunks are small, since metadata
-// is mostly small. A value too long to share has an allocation of its own.
+// of a payload), within bounds; RawMessage chunks start small, since
+// metadata is mostly small, and each is twice the one before. A value too
+// long to share (a quarter of its chunk) has an allocation of its own.
 const (
 	minStrChunk   = 64
 	maxStrChunk   = 4096
 	sharedStrings = maxStrChunk / 4
 	rawChunk      = 128
-	sharedRaw     = rawChunk / 4
+	maxRawChunk   = 4096
 )
 
 // keep returns b as a string, in shared string memory unless it is long.
@@ -146,10 +166,11 @@ func (d *decoder) keep(b []byte) string {
 func (d *decoder) keepRaw(b []byte) []byte {
 	n := len(b)
 	if cap(d.raw)-len(d.raw) < n {
-		if n > sharedRaw {
+		size := max(rawChunk, min(maxRawChunk, 2*cap(d.raw)))
+		if n > size/4 {
 			return append([]byte(nil), b...)
 		}
-		d.raw = make([]byte, 0, rawChunk)
+		d.raw = make([]byte, 0, size)
 	}
 	start := len(d.raw)
 	d.raw = append(d.raw, b...)
@@ -472,7 +493,7 @@ func (d *decoder) strPtr(p **string) {
 		return
 	}
 	if *p == nil {
-		*p = d.stringPtrs.new()
+		*p = d.stringPtrs.new(arenaChunk)
 	}
 	d.str(*p)
 }
@@ -507,7 +528,7 @@ func (d *decoder) boolPtr(p **bool) {
 		return
 	}
 	if *p == nil {
-		*p = d.boolPtrs.new()
+		*p = d.boolPtrs.new(arenaChunk)
 	}
 	d.bool(*p)
 }
@@ -632,7 +653,7 @@ func decodeIntPtr[T integer](d *decoder, p **T, a *arena[T]) {
 		return
 	}
 	if *p == nil {
-		*p = a.new()
+		*p = a.new(arenaChunk)
 	}
 	decodeInt(d, *p)
 }
@@ -666,19 +687,5 @@ func (d *decoder) rawMessage(p *json.RawMessage, depth int) {
 	d.skip(depth)
 	if d.err == nil {
 		*p = d.keepRaw(d.b[start:d.i])
-	}
-}
-
-// unmarshaler passes any value, null included, to u's UnmarshalJSON, as
-// encoding/json does for a type with that method.
-func (d *decoder) unmarshaler(u json.Unmarshaler, depth int) {
-	start := d.i
-	d.skip(depth)
-	if d.err != nil {
-		return
-	}
-	if err := u.UnmarshalJSON(d.b[start:d.i]); err != nil {
-		d.i = start
-		d.fail(err.Error())
 	}
 }

@@ -264,11 +264,12 @@ func fieldOfUser(k []byte) int {
 // pointers it has outside its slices.
 type blockOfUser struct {
 	v              User
-	unixMillisPtrs [6]UnixMillis
 	boolPtrs       [2]bool
-	intPtrs        [2]int
 	int64Ptrs      [1]int64
+	intPtrs        [2]int
+	scimPtrs       [1]SCIM
 	stringPtrs     [11]string
+	unixMillisPtrs [6]UnixMillis
 	raw            [96]byte
 }
 
@@ -276,11 +277,12 @@ type blockOfUser struct {
 func (*User) decodeNew(data []byte) (*User, error) {
 	b := new(blockOfUser)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.int64Ptrs = b.int64Ptrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.int64Ptrs.free = b.int64Ptrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.scimPtrs.free = b.scimPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -394,7 +396,7 @@ func (v *User) decodeJSON(d *decoder, depth int) {
 				v.SCIM = nil
 			} else {
 				if v.SCIM == nil {
-					v.SCIM = new(SCIM)
+					v.SCIM = d.scimPtrs.new(1)
 				}
 				v.SCIM.decodeJSON(d, depth+1)
 			}
@@ -490,7 +492,7 @@ func (v *EmailAddress) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -587,6 +589,7 @@ var keysOfIdentifierVerification = [...]string{
 	"nonce",
 	"message",
 	"error",
+	"channel",
 }
 
 // fieldOfIdentifierVerification returns the index of the field of
@@ -616,6 +619,8 @@ func fieldOfIdentifierVerification(k []byte) int {
 		return 9
 	case "error":
 		return 10
+	case "channel":
+		return 11
 	}
 	if len(k) > 136 {
 		return -1
@@ -644,6 +649,8 @@ func fieldOfIdentifierVerification(k []byte) int {
 		return 9
 	case "ERROR":
 		return 10
+	case "CHANNEL":
+		return 11
 	}
 	return -1
 }
@@ -681,10 +688,12 @@ func (v *IdentifierVerification) decodeJSON(d *decoder, depth int) {
 				v.Error = nil
 			} else {
 				if v.Error == nil {
-					v.Error = new(IdentifierVerificationFailure)
+					v.Error = d.identifierVerificationFailurePtrs.new(1)
 				}
 				v.Error.decodeJSON(d, depth+1)
 			}
+		case 11:
+			d.strPtr(&v.Channel)
 		default:
 			d.skip(depth + 1)
 		}
@@ -859,7 +868,7 @@ func (v *PhoneNumber) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -948,7 +957,7 @@ func (v *Web3Wallet) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -973,6 +982,8 @@ var keysOfPasskey = [...]string{
 	"name",
 	"last_used_at",
 	"verification",
+	"created_at",
+	"updated_at",
 }
 
 // fieldOfPasskey returns the index of the field of Passkey that the object key
@@ -989,6 +1000,10 @@ func fieldOfPasskey(k []byte) int {
 		return 3
 	case "verification":
 		return 4
+	case "created_at":
+		return 5
+	case "updated_at":
+		return 6
 	}
 	if len(k) > 48 {
 		return -1
@@ -1005,6 +1020,10 @@ func fieldOfPasskey(k []byte) int {
 		return 3
 	case "VERIFICATION":
 		return 4
+	case "CREATED_AT":
+		return 5
+	case "UPDATED_AT":
+		return 6
 	}
 	return -1
 }
@@ -1030,10 +1049,14 @@ func (v *Passkey) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
+		case 5:
+			decodeInt(d, &v.CreatedAt)
+		case 6:
+			decodeInt(d, &v.UpdatedAt)
 		default:
 			d.skip(depth + 1)
 		}
@@ -1211,7 +1234,7 @@ func (v *ExternalAccount) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -1352,7 +1375,7 @@ func (v *EnterpriseAccount) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -1363,7 +1386,7 @@ func (v *EnterpriseAccount) decodeJSON(d *decoder, depth int) {
 				v.EnterpriseConnection = nil
 			} else {
 				if v.EnterpriseConnection == nil {
-					v.EnterpriseConnection = new(EnterpriseConnection)
+					v.EnterpriseConnection = d.enterpriseConnectionPtrs.new(1)
 				}
 				v.EnterpriseConnection.decodeJSON(d, depth+1)
 			}
@@ -1384,6 +1407,7 @@ func (v *EnterpriseAccount) decodeJSON(d *decoder, depth int) {
 var keysOfEnterpriseConnection = [...]string{
 	"id",
 	"object",
+	"enterprise_connection_id",
 	"protocol",
 	"provider",
 	"name",
@@ -1408,32 +1432,34 @@ func fieldOfEnterpriseConnection(k []byte) int {
 		return 0
 	case "object":
 		return 1
-	case "protocol":
+	case "enterprise_connection_id":
 		return 2
-	case "provider":
+	case "protocol":
 		return 3
-	case "name":
+	case "provider":
 		return 4
-	case "logo_public_url":
+	case "name":
 		return 5
-	case "domain":
+	case "logo_public_url":
 		return 6
-	case "domains":
+	case "domain":
 		return 7
-	case "active":
+	case "domains":
 		return 8
-	case "sync_user_attributes":
+	case "active":
 		return 9
-	case "allow_subdomains":
+	case "sync_user_attributes":
 		return 10
-	case "allow_idp_initiated":
+	case "allow_subdomains":
 		return 11
-	case "disable_additional_identifications":
+	case "allow_idp_initiated":
 		return 12
-	case "created_at":
+	case "disable_additional_identifications":
 		return 13
-	case "updated_at":
+	case "created_at":
 		return 14
+	case "updated_at":
+		return 15
 	}
 	if len(k) > 136 {
 		return -1
@@ -1444,32 +1470,34 @@ func fieldOfEnterpriseConnection(k []byte) int {
 		return 0
 	case "OBJECT":
 		return 1
-	case "PROTOCOL":
+	case "ENTERPRISE_CONNECTION_ID":
 		return 2
-	case "PROVIDER":
+	case "PROTOCOL":
 		return 3
-	case "NAME":
+	case "PROVIDER":
 		return 4
-	case "LOGO_PUBLIC_URL":
+	case "NAME":
 		return 5
-	case "DOMAIN":
+	case "LOGO_PUBLIC_URL":
 		return 6
-	case "DOMAINS":
+	case "DOMAIN":
 		return 7
-	case "ACTIVE":
+	case "DOMAINS":
 		return 8
-	case "SYNC_USER_ATTRIBUTES":
+	case "ACTIVE":
 		return 9
-	case "ALLOW_SUBDOMAINS":
+	case "SYNC_USER_ATTRIBUTES":
 		return 10
-	case "ALLOW_IDP_INITIATED":
+	case "ALLOW_SUBDOMAINS":
 		return 11
-	case "DISABLE_ADDITIONAL_IDENTIFICATIONS":
+	case "ALLOW_IDP_INITIATED":
 		return 12
-	case "CREATED_AT":
+	case "DISABLE_ADDITIONAL_IDENTIFICATIONS":
 		return 13
-	case "UPDATED_AT":
+	case "CREATED_AT":
 		return 14
+	case "UPDATED_AT":
+		return 15
 	}
 	return -1
 }
@@ -1487,30 +1515,32 @@ func (v *EnterpriseConnection) decodeJSON(d *decoder, depth int) {
 		case 1:
 			d.strPtr(&v.Object)
 		case 2:
-			d.str(&v.Protocol)
+			d.str(&v.EnterpriseConnectionID)
 		case 3:
-			d.str(&v.Provider)
+			d.str(&v.Protocol)
 		case 4:
-			d.str(&v.Name)
+			d.str(&v.Provider)
 		case 5:
-			d.strPtr(&v.LogoPublicURL)
+			d.str(&v.Name)
 		case 6:
-			d.strPtr(&v.Domain)
+			d.strPtr(&v.LogoPublicURL)
 		case 7:
-			decodeSliceOfString(d, &v.Domains, depth+1)
+			d.strPtr(&v.Domain)
 		case 8:
-			d.bool(&v.Active)
+			decodeSliceOfString(d, &v.Domains, depth+1)
 		case 9:
-			d.bool(&v.SyncUserAttributes)
+			d.bool(&v.Active)
 		case 10:
-			d.bool(&v.AllowSubdomains)
+			d.bool(&v.SyncUserAttributes)
 		case 11:
-			d.bool(&v.AllowIdPInitiated)
+			d.bool(&v.AllowSubdomains)
 		case 12:
-			d.bool(&v.DisableAdditionalIdentifications)
+			d.bool(&v.AllowIdPInitiated)
 		case 13:
-			decodeInt(d, &v.CreatedAt)
+			d.bool(&v.DisableAdditionalIdentifications)
 		case 14:
+			decodeInt(d, &v.CreatedAt)
+		case 15:
 			decodeInt(d, &v.UpdatedAt)
 		default:
 			d.skip(depth + 1)
@@ -1638,7 +1668,7 @@ func (v *SAMLAccount) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(IdentifierVerification)
+					v.Verification = d.identifierVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -1647,7 +1677,7 @@ func (v *SAMLAccount) decodeJSON(d *decoder, depth int) {
 				v.SAMLConnection = nil
 			} else {
 				if v.SAMLConnection == nil {
-					v.SAMLConnection = new(SAMLConnection)
+					v.SAMLConnection = d.samlConnectionPtrs.new(1)
 				}
 				v.SAMLConnection.decodeJSON(d, depth+1)
 			}
@@ -1931,24 +1961,32 @@ func fieldOfSession(k []byte) int {
 // blockOfSession is the one allocation of a decoded Session, with the targets
 // of the pointers it has outside its slices.
 type blockOfSession struct {
-	v              Session
-	unixMillisPtrs [6]UnixMillis
-	boolPtrs       [2]bool
-	intPtrs        [2]int
-	int64Ptrs      [1]int64
-	stringPtrs     [18]string
-	raw            [96]byte
+	v                   Session
+	actorPtrs           [1]Actor
+	boolPtrs            [2]bool
+	int64Ptrs           [1]int64
+	intPtrs             [2]int
+	scimPtrs            [1]SCIM
+	sessionActivityPtrs [1]SessionActivity
+	stringPtrs          [18]string
+	unixMillisPtrs      [6]UnixMillis
+	userPtrs            [1]User
+	raw                 [96]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new Session.
 func (*Session) decodeNew(data []byte) (*Session, error) {
 	b := new(blockOfSession)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.int64Ptrs = b.int64Ptrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.actorPtrs.free = b.actorPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.int64Ptrs.free = b.int64Ptrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.scimPtrs.free = b.scimPtrs[:]
+	d.sessionActivityPtrs.free = b.sessionActivityPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
+	d.userPtrs.free = b.userPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -1982,16 +2020,16 @@ func (v *Session) decodeJSON(d *decoder, depth int) {
 				v.Actor = nil
 			} else {
 				if v.Actor == nil {
-					v.Actor = new(Actor)
+					v.Actor = d.actorPtrs.new(1)
 				}
-				d.unmarshaler(v.Actor, depth+1)
+				v.Actor.decodeJSON(d, depth+1)
 			}
 		case 7:
 			if d.null() {
 				v.LatestActivity = nil
 			} else {
 				if v.LatestActivity == nil {
-					v.LatestActivity = new(SessionActivity)
+					v.LatestActivity = d.sessionActivityPtrs.new(1)
 				}
 				v.LatestActivity.decodeJSON(d, depth+1)
 			}
@@ -2010,7 +2048,7 @@ func (v *Session) decodeJSON(d *decoder, depth int) {
 				v.User = nil
 			} else {
 				if v.User == nil {
-					v.User = new(User)
+					v.User = d.userPtrs.new(1)
 				}
 				v.User.decodeJSON(d, depth+1)
 			}
@@ -2230,7 +2268,7 @@ type blockOfEmail struct {
 func (*Email) decodeNew(data []byte) (*Email, error) {
 	b := new(blockOfEmail)
 	d := newDecoder(data)
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -2374,8 +2412,8 @@ func fieldOfSMSMessage(k []byte) int {
 // targets of the pointers it has outside its slices.
 type blockOfSMSMessage struct {
 	v              SMSMessage
-	unixMillisPtrs [2]UnixMillis
 	stringPtrs     [3]string
+	unixMillisPtrs [2]UnixMillis
 	raw            [32]byte
 }
 
@@ -2383,8 +2421,8 @@ type blockOfSMSMessage struct {
 func (*SMSMessage) decodeNew(data []byte) (*SMSMessage, error) {
 	b := new(blockOfSMSMessage)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -2450,6 +2488,7 @@ var keysOfOrganization = [...]string{
 	"missing_member_with_elevated_permissions",
 	"max_allowed_memberships",
 	"admin_delete_enabled",
+	"membership_limit_set_by",
 	"public_metadata",
 	"private_metadata",
 	"created_by",
@@ -2485,20 +2524,22 @@ func fieldOfOrganization(k []byte) int {
 		return 9
 	case "admin_delete_enabled":
 		return 10
-	case "public_metadata":
+	case "membership_limit_set_by":
 		return 11
-	case "private_metadata":
+	case "public_metadata":
 		return 12
-	case "created_by":
+	case "private_metadata":
 		return 13
-	case "created_at":
+	case "created_by":
 		return 14
-	case "updated_at":
+	case "created_at":
 		return 15
-	case "last_active_at":
+	case "updated_at":
 		return 16
-	case "role_set_key":
+	case "last_active_at":
 		return 17
+	case "role_set_key":
+		return 18
 	}
 	if len(k) > 160 {
 		return -1
@@ -2527,20 +2568,22 @@ func fieldOfOrganization(k []byte) int {
 		return 9
 	case "ADMIN_DELETE_ENABLED":
 		return 10
-	case "PUBLIC_METADATA":
+	case "MEMBERSHIP_LIMIT_SET_BY":
 		return 11
-	case "PRIVATE_METADATA":
+	case "PUBLIC_METADATA":
 		return 12
-	case "CREATED_BY":
+	case "PRIVATE_METADATA":
 		return 13
-	case "CREATED_AT":
+	case "CREATED_BY":
 		return 14
-	case "UPDATED_AT":
+	case "CREATED_AT":
 		return 15
-	case "LAST_ACTIVE_AT":
+	case "UPDATED_AT":
 		return 16
-	case "ROLE_SET_KEY":
+	case "LAST_ACTIVE_AT":
 		return 17
+	case "ROLE_SET_KEY":
+		return 18
 	}
 	return -1
 }
@@ -2549,10 +2592,10 @@ func fieldOfOrganization(k []byte) int {
 // the targets of the pointers it has outside its slices.
 type blockOfOrganization struct {
 	v              Organization
-	unixMillisPtrs [1]UnixMillis
 	boolPtrs       [1]bool
 	intPtrs        [2]int
-	stringPtrs     [3]string
+	stringPtrs     [4]string
+	unixMillisPtrs [1]UnixMillis
 	raw            [64]byte
 }
 
@@ -2560,10 +2603,10 @@ type blockOfOrganization struct {
 func (*Organization) decodeNew(data []byte) (*Organization, error) {
 	b := new(blockOfOrganization)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -2603,18 +2646,20 @@ func (v *Organization) decodeJSON(d *decoder, depth int) {
 		case 10:
 			d.bool(&v.AdminDeleteEnabled)
 		case 11:
-			d.rawMessage(&v.PublicMetadata, depth+1)
+			d.strPtr(&v.MembershipLimitSetBy)
 		case 12:
-			d.rawMessage(&v.PrivateMetadata, depth+1)
+			d.rawMessage(&v.PublicMetadata, depth+1)
 		case 13:
-			d.strPtr(&v.CreatedBy)
+			d.rawMessage(&v.PrivateMetadata, depth+1)
 		case 14:
-			decodeInt(d, &v.CreatedAt)
+			d.strPtr(&v.CreatedBy)
 		case 15:
-			decodeInt(d, &v.UpdatedAt)
+			decodeInt(d, &v.CreatedAt)
 		case 16:
-			decodeIntPtr(d, &v.LastActiveAt, &d.unixMillisPtrs)
+			decodeInt(d, &v.UpdatedAt)
 		case 17:
+			decodeIntPtr(d, &v.LastActiveAt, &d.unixMillisPtrs)
+		case 18:
 			d.strPtr(&v.RoleSetKey)
 		default:
 			d.skip(depth + 1)
@@ -2705,22 +2750,24 @@ func fieldOfOrganizationMembership(k []byte) int {
 // OrganizationMembership, with the targets of the pointers it has outside its
 // slices.
 type blockOfOrganizationMembership struct {
-	v              OrganizationMembership
-	unixMillisPtrs [1]UnixMillis
-	boolPtrs       [2]bool
-	intPtrs        [2]int
-	stringPtrs     [9]string
-	raw            [128]byte
+	v                  OrganizationMembership
+	boolPtrs           [2]bool
+	intPtrs            [2]int
+	publicUserDataPtrs [1]PublicUserData
+	stringPtrs         [10]string
+	unixMillisPtrs     [1]UnixMillis
+	raw                [128]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new OrganizationMembership.
 func (*OrganizationMembership) decodeNew(data []byte) (*OrganizationMembership, error) {
 	b := new(blockOfOrganizationMembership)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.publicUserDataPtrs.free = b.publicUserDataPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -2758,7 +2805,7 @@ func (v *OrganizationMembership) decodeJSON(d *decoder, depth int) {
 				v.PublicUserData = nil
 			} else {
 				if v.PublicUserData == nil {
-					v.PublicUserData = new(PublicUserData)
+					v.PublicUserData = d.publicUserDataPtrs.new(1)
 				}
 				v.PublicUserData.decodeJSON(d, depth+1)
 			}
@@ -2984,18 +3031,22 @@ func fieldOfOrganizationInvitation(k []byte) int {
 // OrganizationInvitation, with the targets of the pointers it has outside its
 // slices.
 type blockOfOrganizationInvitation struct {
-	v              OrganizationInvitation
-	unixMillisPtrs [1]UnixMillis
-	stringPtrs     [7]string
-	raw            [64]byte
+	v                          OrganizationInvitation
+	publicInviterDataPtrs      [1]PublicInviterData
+	publicOrganizationDataPtrs [1]PublicOrganizationData
+	stringPtrs                 [8]string
+	unixMillisPtrs             [1]UnixMillis
+	raw                        [64]byte
 }
 
 // decodeNew decodes data, a JSON document, into a new OrganizationInvitation.
 func (*OrganizationInvitation) decodeNew(data []byte) (*OrganizationInvitation, error) {
 	b := new(blockOfOrganizationInvitation)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.publicInviterDataPtrs.free = b.publicInviterDataPtrs[:]
+	d.publicOrganizationDataPtrs.free = b.publicOrganizationDataPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -3043,7 +3094,7 @@ func (v *OrganizationInvitation) decodeJSON(d *decoder, depth int) {
 				v.PublicOrganizationData = nil
 			} else {
 				if v.PublicOrganizationData == nil {
-					v.PublicOrganizationData = new(PublicOrganizationData)
+					v.PublicOrganizationData = d.publicOrganizationDataPtrs.new(1)
 				}
 				v.PublicOrganizationData.decodeJSON(d, depth+1)
 			}
@@ -3054,7 +3105,7 @@ func (v *OrganizationInvitation) decodeJSON(d *decoder, depth int) {
 				v.PublicInviterData = nil
 			} else {
 				if v.PublicInviterData == nil {
-					v.PublicInviterData = new(PublicInviterData)
+					v.PublicInviterData = d.publicInviterDataPtrs.new(1)
 				}
 				v.PublicInviterData.decodeJSON(d, depth+1)
 			}
@@ -3074,6 +3125,7 @@ func (v *OrganizationInvitation) decodeJSON(d *decoder, depth int) {
 // fields, by index.
 var keysOfPublicOrganizationData = [...]string{
 	"id",
+	"object",
 	"name",
 	"slug",
 	"image_url",
@@ -3087,14 +3139,16 @@ func fieldOfPublicOrganizationData(k []byte) int {
 	switch string(k) {
 	case "id":
 		return 0
-	case "name":
+	case "object":
 		return 1
-	case "slug":
+	case "name":
 		return 2
-	case "image_url":
+	case "slug":
 		return 3
-	case "has_image":
+	case "image_url":
 		return 4
+	case "has_image":
+		return 5
 	}
 	if len(k) > 36 {
 		return -1
@@ -3103,14 +3157,16 @@ func fieldOfPublicOrganizationData(k []byte) int {
 	switch string(appendFoldedName(buf[:0], k)) {
 	case "ID":
 		return 0
-	case "NAME":
+	case "OBJECT":
 		return 1
-	case "SLUG":
+	case "NAME":
 		return 2
-	case "IMAGE_URL":
+	case "SLUG":
 		return 3
-	case "HAS_IMAGE":
+	case "IMAGE_URL":
 		return 4
+	case "HAS_IMAGE":
+		return 5
 	}
 	return -1
 }
@@ -3126,12 +3182,14 @@ func (v *PublicOrganizationData) decodeJSON(d *decoder, depth int) {
 		case 0:
 			d.str(&v.ID)
 		case 1:
-			d.str(&v.Name)
+			d.strPtr(&v.Object)
 		case 2:
-			d.str(&v.Slug)
+			d.str(&v.Name)
 		case 3:
-			d.strPtr(&v.ImageURL)
+			d.str(&v.Slug)
 		case 4:
+			d.strPtr(&v.ImageURL)
+		case 5:
 			d.bool(&v.HasImage)
 		default:
 			d.skip(depth + 1)
@@ -3307,19 +3365,23 @@ func fieldOfOrganizationDomain(k []byte) int {
 // OrganizationDomain, with the targets of the pointers it has outside its
 // slices.
 type blockOfOrganizationDomain struct {
-	v              OrganizationDomain
-	unixMillisPtrs [2]UnixMillis
-	intPtrs        [1]int
-	stringPtrs     [2]string
+	v                                  OrganizationDomain
+	intPtrs                            [1]int
+	organizationDomainVerificationPtrs [1]OrganizationDomainVerification
+	publicOrganizationDataPtrs         [1]PublicOrganizationData
+	stringPtrs                         [3]string
+	unixMillisPtrs                     [2]UnixMillis
 }
 
 // decodeNew decodes data, a JSON document, into a new OrganizationDomain.
 func (*OrganizationDomain) decodeNew(data []byte) (*OrganizationDomain, error) {
 	b := new(blockOfOrganizationDomain)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.organizationDomainVerificationPtrs.free = b.organizationDomainVerificationPtrs[:]
+	d.publicOrganizationDataPtrs.free = b.publicOrganizationDataPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -3352,7 +3414,7 @@ func (v *OrganizationDomain) decodeJSON(d *decoder, depth int) {
 				v.Verification = nil
 			} else {
 				if v.Verification == nil {
-					v.Verification = new(OrganizationDomainVerification)
+					v.Verification = d.organizationDomainVerificationPtrs.new(1)
 				}
 				v.Verification.decodeJSON(d, depth+1)
 			}
@@ -3365,7 +3427,7 @@ func (v *OrganizationDomain) decodeJSON(d *decoder, depth int) {
 				v.PublicOrganizationData = nil
 			} else {
 				if v.PublicOrganizationData == nil {
-					v.PublicOrganizationData = new(PublicOrganizationData)
+					v.PublicOrganizationData = d.publicOrganizationDataPtrs.new(1)
 				}
 				v.PublicOrganizationData.decodeJSON(d, depth+1)
 			}
@@ -3530,7 +3592,7 @@ type blockOfRole struct {
 func (*Role) decodeNew(data []byte) (*Role, error) {
 	b := new(blockOfRole)
 	d := newDecoder(data)
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -3643,7 +3705,7 @@ type blockOfPermission struct {
 func (*Permission) decodeNew(data []byte) (*Permission, error) {
 	b := new(blockOfPermission)
 	d := newDecoder(data)
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -3747,9 +3809,10 @@ func fieldOfWaitlistEntry(k []byte) int {
 // the targets of the pointers it has outside its slices.
 type blockOfWaitlistEntry struct {
 	v              WaitlistEntry
-	unixMillisPtrs [1]UnixMillis
 	boolPtrs       [1]bool
+	invitationPtrs [1]Invitation
 	stringPtrs     [1]string
+	unixMillisPtrs [1]UnixMillis
 	raw            [32]byte
 }
 
@@ -3757,9 +3820,10 @@ type blockOfWaitlistEntry struct {
 func (*WaitlistEntry) decodeNew(data []byte) (*WaitlistEntry, error) {
 	b := new(blockOfWaitlistEntry)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.invitationPtrs.free = b.invitationPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	d.raw = b.raw[:0]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
@@ -3791,7 +3855,7 @@ func (v *WaitlistEntry) decodeJSON(d *decoder, depth int) {
 				v.Invitation = nil
 			} else {
 				if v.Invitation == nil {
-					v.Invitation = new(Invitation)
+					v.Invitation = d.invitationPtrs.new(1)
 				}
 				v.Invitation.decodeJSON(d, depth+1)
 			}
@@ -4007,16 +4071,16 @@ func fieldOfSubscription(k []byte) int {
 // the targets of the pointers it has outside its slices.
 type blockOfSubscription struct {
 	v              Subscription
-	unixMillisPtrs [4]UnixMillis
 	stringPtrs     [8]string
+	unixMillisPtrs [4]UnixMillis
 }
 
 // decodeNew decodes data, a JSON document, into a new Subscription.
 func (*Subscription) decodeNew(data []byte) (*Subscription, error) {
 	b := new(blockOfSubscription)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -4208,23 +4272,33 @@ func fieldOfSubscriptionItem(k []byte) int {
 // blockOfSubscriptionItem is the one allocation of a decoded SubscriptionItem,
 // with the targets of the pointers it has outside its slices.
 type blockOfSubscriptionItem struct {
-	v              SubscriptionItem
-	unixMillisPtrs [6]UnixMillis
-	boolPtrs       [5]bool
-	intPtrs        [2]int
-	int64Ptrs      [3]int64
-	stringPtrs     [15]string
+	v                          SubscriptionItem
+	boolPtrs                   [5]bool
+	int64Ptrs                  [3]int64
+	intPtrs                    [2]int
+	moneyAmountPtrs            [1]MoneyAmount
+	payerPtrs                  [1]Payer
+	planPtrs                   [1]Plan
+	seatsPtrs                  [1]Seats
+	stringPtrs                 [15]string
+	subscriptionItemCreditPtrs [1]SubscriptionItemCredit
+	unixMillisPtrs             [6]UnixMillis
 }
 
 // decodeNew decodes data, a JSON document, into a new SubscriptionItem.
 func (*SubscriptionItem) decodeNew(data []byte) (*SubscriptionItem, error) {
 	b := new(blockOfSubscriptionItem)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.boolPtrs = b.boolPtrs[:]
-	d.intPtrs = b.intPtrs[:]
-	d.int64Ptrs = b.int64Ptrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.boolPtrs.free = b.boolPtrs[:]
+	d.int64Ptrs.free = b.int64Ptrs[:]
+	d.intPtrs.free = b.intPtrs[:]
+	d.moneyAmountPtrs.free = b.moneyAmountPtrs[:]
+	d.payerPtrs.free = b.payerPtrs[:]
+	d.planPtrs.free = b.planPtrs[:]
+	d.seatsPtrs.free = b.seatsPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.subscriptionItemCreditPtrs.free = b.subscriptionItemCreditPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -4257,7 +4331,7 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 				v.Plan = nil
 			} else {
 				if v.Plan == nil {
-					v.Plan = new(Plan)
+					v.Plan = d.planPtrs.new(1)
 				}
 				v.Plan.decodeJSON(d, depth+1)
 			}
@@ -4266,7 +4340,7 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 				v.Payer = nil
 			} else {
 				if v.Payer == nil {
-					v.Payer = new(Payer)
+					v.Payer = d.payerPtrs.new(1)
 				}
 				v.Payer.decodeJSON(d, depth+1)
 			}
@@ -4277,7 +4351,7 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 				v.Credit = nil
 			} else {
 				if v.Credit == nil {
-					v.Credit = new(SubscriptionItemCredit)
+					v.Credit = d.subscriptionItemCreditPtrs.new(1)
 				}
 				v.Credit.decodeJSON(d, depth+1)
 			}
@@ -4294,7 +4368,7 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 				v.Amount = nil
 			} else {
 				if v.Amount == nil {
-					v.Amount = new(MoneyAmount)
+					v.Amount = d.moneyAmountPtrs.new(1)
 				}
 				v.Amount.decodeJSON(d, depth+1)
 			}
@@ -4311,7 +4385,7 @@ func (v *SubscriptionItem) decodeJSON(d *decoder, depth int) {
 				v.Seats = nil
 			} else {
 				if v.Seats == nil {
-					v.Seats = new(Seats)
+					v.Seats = d.seatsPtrs.new(1)
 				}
 				v.Seats.decodeJSON(d, depth+1)
 			}
@@ -4837,17 +4911,19 @@ func fieldOfPaymentAttempt(k []byte) int {
 // blockOfPaymentAttempt is the one allocation of a decoded PaymentAttempt,
 // with the targets of the pointers it has outside its slices.
 type blockOfPaymentAttempt struct {
-	v              PaymentAttempt
-	unixMillisPtrs [2]UnixMillis
-	stringPtrs     [11]string
+	v                       PaymentAttempt
+	paymentFailedReasonPtrs [1]PaymentFailedReason
+	stringPtrs              [11]string
+	unixMillisPtrs          [2]UnixMillis
 }
 
 // decodeNew decodes data, a JSON document, into a new PaymentAttempt.
 func (*PaymentAttempt) decodeNew(data []byte) (*PaymentAttempt, error) {
 	b := new(blockOfPaymentAttempt)
 	d := newDecoder(data)
-	d.unixMillisPtrs = b.unixMillisPtrs[:]
-	d.stringPtrs = b.stringPtrs[:]
+	d.paymentFailedReasonPtrs.free = b.paymentFailedReasonPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
+	d.unixMillisPtrs.free = b.unixMillisPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -4892,7 +4968,7 @@ func (v *PaymentAttempt) decodeJSON(d *decoder, depth int) {
 				v.FailedReason = nil
 			} else {
 				if v.FailedReason == nil {
-					v.FailedReason = new(PaymentFailedReason)
+					v.FailedReason = d.paymentFailedReasonPtrs.new(1)
 				}
 				v.FailedReason.decodeJSON(d, depth+1)
 			}
@@ -5501,7 +5577,7 @@ type blockOfDeletedObject struct {
 func (*DeletedObject) decodeNew(data []byte) (*DeletedObject, error) {
 	b := new(blockOfDeletedObject)
 	d := newDecoder(data)
-	d.stringPtrs = b.stringPtrs[:]
+	d.stringPtrs.free = b.stringPtrs[:]
 	b.v.decodeJSON(&d, 0)
 	if err := d.end(); err != nil {
 		return nil, err
@@ -5532,68 +5608,6 @@ func (v *DeletedObject) decodeJSON(d *decoder, depth int) {
 		}
 		if d.err != nil {
 			d.inField(keysOfDeletedObject[:], f)
-			return
-		}
-	}
-}
-
-// keysOfstubProbe are the JSON keys of stubProbe's fields, by index.
-var keysOfstubProbe = [...]string{
-	"deleted",
-}
-
-// fieldOfstubProbe returns the index of the field of stubProbe that the object
-// key k names, or -1: the exact key first, then the key folded.
-func fieldOfstubProbe(k []byte) int {
-	switch string(k) {
-	case "deleted":
-		return 0
-	}
-	if len(k) > 28 {
-		return -1
-	}
-	var buf [28]byte
-	switch string(appendFoldedName(buf[:0], k)) {
-	case "DELETED":
-		return 0
-	}
-	return -1
-}
-
-// blockOfstubProbe is the one allocation of a decoded stubProbe, with the
-// targets of the pointers it has outside its slices.
-type blockOfstubProbe struct {
-	v        stubProbe
-	boolPtrs [1]bool
-}
-
-// decodeNew decodes data, a JSON document, into a new stubProbe.
-func (*stubProbe) decodeNew(data []byte) (*stubProbe, error) {
-	b := new(blockOfstubProbe)
-	d := newDecoder(data)
-	d.boolPtrs = b.boolPtrs[:]
-	b.v.decodeJSON(&d, 0)
-	if err := d.end(); err != nil {
-		return nil, err
-	}
-	return &b.v, nil
-}
-
-// decodeJSON decodes a JSON object (or null) into v.
-func (v *stubProbe) decodeJSON(d *decoder, depth int) {
-	if !d.openObject("stubProbe") {
-		return
-	}
-	for key, more := d.firstMember(); more; key, more = d.nextMember() {
-		f := fieldOfstubProbe(key)
-		switch f {
-		case 0:
-			d.boolPtr(&v.Deleted)
-		default:
-			d.skip(depth + 1)
-		}
-		if d.err != nil {
-			d.inField(keysOfstubProbe[:], f)
 			return
 		}
 	}
@@ -6137,4 +6151,28 @@ func decodeSliceOfWeb3Wallet(d *decoder, p *[]Web3Wallet, depth int) {
 	if d.err == nil {
 		*p = smallSlice(&buf, s, n)
 	}
+}
+
+// structArenas holds the decoder's arenas of the struct types that payload
+// fields point to, one per type.
+type structArenas struct {
+	actorPtrs                          arena[Actor]
+	enterpriseConnectionPtrs           arena[EnterpriseConnection]
+	identifierVerificationFailurePtrs  arena[IdentifierVerificationFailure]
+	identifierVerificationPtrs         arena[IdentifierVerification]
+	invitationPtrs                     arena[Invitation]
+	moneyAmountPtrs                    arena[MoneyAmount]
+	organizationDomainVerificationPtrs arena[OrganizationDomainVerification]
+	payerPtrs                          arena[Payer]
+	paymentFailedReasonPtrs            arena[PaymentFailedReason]
+	planPtrs                           arena[Plan]
+	publicInviterDataPtrs              arena[PublicInviterData]
+	publicOrganizationDataPtrs         arena[PublicOrganizationData]
+	publicUserDataPtrs                 arena[PublicUserData]
+	samlConnectionPtrs                 arena[SAMLConnection]
+	scimPtrs                           arena[SCIM]
+	seatsPtrs                          arena[Seats]
+	sessionActivityPtrs                arena[SessionActivity]
+	subscriptionItemCreditPtrs         arena[SubscriptionItemCredit]
+	userPtrs                           arena[User]
 }

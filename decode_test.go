@@ -54,7 +54,27 @@ var differentials = map[string]func(*testing.T, []byte){
 	"Subscription":           differential[Subscription],
 	"SubscriptionItem":       differential[SubscriptionItem],
 	"PaymentAttempt":         differential[PaymentAttempt],
-	"stubProbe":              differential[stubProbe],
+	"stubProbe":              differentialStub,
+}
+
+// referenceProbe is what isStub stands for: the struct whose
+// json.Unmarshal tells a deleted-object stub from a full object.
+type referenceProbe struct {
+	Deleted *bool `json:"deleted"`
+}
+
+// differentialStub checks isStub against json.Unmarshal into referenceProbe.
+func differentialStub(t *testing.T, data []byte) {
+	t.Helper()
+	got, err := isStub(data)
+	var probe referenceProbe
+	wantErr := json.Unmarshal(data, &probe)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("stub probe of %q:\nisStub:        %v\nencoding/json: %v", abbreviate(data), err, wantErr)
+	}
+	if want := probe.Deleted != nil && *probe.Deleted; err == nil && got != want {
+		t.Fatalf("stub probe of %q: isStub %v, encoding/json %v", abbreviate(data), got, want)
+	}
 }
 
 // newPayload makes a zero value of each payload type, for referencePayload.
@@ -85,9 +105,7 @@ func referencePayload(e Event) (any, error) {
 	}
 	name := k.name
 	if k.orStub {
-		var probe struct {
-			Deleted *bool `json:"deleted"`
-		}
+		var probe referenceProbe
 		if err := json.Unmarshal(e.Data, &probe); err != nil {
 			return nil, err
 		}
@@ -133,6 +151,7 @@ func fixtureData(tb testing.TB) map[string][]byte {
 // mismatches) with both decoders, and every verified fixture through
 // Payload and the reference.
 func TestDecodersMatchEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for name, data := range fixtureData(t) {
 		for typ, check := range differentials {
 			t.Run(name+"/"+typ, func(t *testing.T) { check(t, data) })
@@ -163,6 +182,7 @@ func TestDecoderSeeds(t *testing.T) {
 // a case of its own, each checked against encoding/json and, where it says
 // something worth stating, against the value it must give.
 func TestDecoderRules(t *testing.T) {
+	t.Parallel()
 	type check func(t *testing.T, data []byte)
 	user := func(want func(t *testing.T, u *User)) check {
 		return func(t *testing.T, data []byte) {
@@ -320,6 +340,7 @@ func TestDecoderRules(t *testing.T) {
 }
 
 func TestDecoderActor(t *testing.T) {
+	t.Parallel()
 	for _, data := range []string{
 		`{"actor":{"sub":"user_1","iss":"x","type":"agent"}}`,
 		`{"actor":null}`,
@@ -327,6 +348,22 @@ func TestDecoderActor(t *testing.T) {
 		`{"actor":{"sub":"a","extra":1},"actor":{"sub":"b"}}`,
 		`{"actor":{"sub":1}}`,
 		`{"actor":[]}`,
+		`{"actor":"x"}`,
+		`{"actor":{"sub":1,"sub":"a"}}`,       // the last "sub" counts
+		`{"actor":{"sub":"a","sub":1}}`,       // ... and fails
+		`{"actor":{"sub":"a","sub":null}}`,    // ... and leaves ""
+		`{"actor":{"type":"a","type":{}}}`,    // the same for "type"
+		`{"actor":{"type":false,"type":"x"}}`, //
+		`{"actor":{"SUB":"a","Type":"b"}}`,    // map keys match exactly
+		`{"actor":{"\u0073ub":"a","\u0074ype":"b","i\u0073s":"c"}}`,
+		"{\"actor\":{\"\xff\":1,\"\xfe\":2,\"sub\":\"\xffa\"}}", // invalid UTF-8: U+FFFD, once
+		`{"actor":{"iss":1,"iss":[1, 2],"sid":null}}`,
+		`{"actor":{ "sub" : "a" , "x" : { "y" : [ ] } }}`,
+		`{"actor":{"sub":"a"},"actor":{"iss":"b"}}`, // a repeated actor replaces
+		`{"actor":{"sub":"a"},"actor":null}`,
+		`{"actor":{"x":tru}}`,
+		`{"actor":{"x":1,}}`,
+		`{"actor":{"sub":"a"`,
 	} {
 		differential[Session](t, []byte(data))
 	}
@@ -336,9 +373,37 @@ func TestDecoderActor(t *testing.T) {
 	assert.Equal(t, `"https://dashboard.clerk.com"`, string(s.Actor.Extra["iss"]))
 }
 
+// TestStubProbe: isStub tells a deleted-object stub from a full object as
+// json.Unmarshal into referenceProbe does, and fails where it fails.
+func TestStubProbe(t *testing.T) {
+	for _, data := range []string{
+		`{"deleted":true}`,
+		`{"deleted":false}`,
+		`{"deleted":null}`,
+		`{}`,
+		`null`,
+		`{"DELETED":true}`,
+		`{"Deleted":true,"deleted":false}`,
+		`{"deleted":true,"deleted":null}`, // null sets the pointer to nil
+		`{"deleted":null,"deleted":true}`, //
+		`{"deleted":true,"deleted":1}`,    // a mismatch fails
+		`{"deleted":"true"}`,              //
+		`{"deleted2":true,"x":[1,{"deleted":true}]}`,
+		`{"del\u0065ted":true}`,
+		`{"deleted":tru}`,
+		`{"deleted":true} x`,
+		`[]`,
+		`"deleted"`,
+		``,
+	} {
+		differentialStub(t, []byte(data))
+	}
+}
+
 // TestDecoderDepthLimit: encoding/json refuses more than 10000 nested
 // containers, counted from the top of the data.
 func TestDecoderDepthLimit(t *testing.T) {
+	t.Parallel()
 	nest := func(n int) []byte {
 		return []byte(`{"public_metadata":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
 	}
@@ -356,6 +421,7 @@ func TestDecoderDepthLimit(t *testing.T) {
 // TestDecodedStringsShareMemoryOnlyWithEachOther: a payload's strings are
 // cut from shared chunks, never from the data, which the caller may reuse.
 func TestDecodedStringsDoNotAliasTheData(t *testing.T) {
+	t.Parallel()
 	data := bytes.Clone(fixtureData(t)["user.created.json"])
 	u, err := decodePayload[User](data)
 	require.NoError(t, err)
@@ -367,27 +433,55 @@ func TestDecodedStringsDoNotAliasTheData(t *testing.T) {
 	assert.Equal(t, want, u)
 }
 
-// TestDecodeAllocations holds every accessor to a third of the allocations
-// of json.Unmarshal into its struct, on its benchmark fixture.
+// TestDecodeAllocations holds every accessor, on every fixture, to a third
+// of the allocations of json.Unmarshal of the same data into the same
+// struct, and pins the counts of two small payloads: a role.deleted stub
+// (the block and its strings: telling the stub from a full role allocates
+// nothing) and a session with an actor (the block with its user and
+// activity, the strings, and the user's slices: the Actor decodes without
+// encoding/json).
 func TestDecodeAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	for name, fixture := range benchFixtures {
+	allocs := func(t *testing.T, name string) (ours, theirs float64) {
+		t.Helper()
 		var ev Event
-		require.Equal(t, "", parseEnvelope(compactFixture(t, fixture), &ev, false))
-		get := accessors[name]
-		ours := testing.AllocsPerRun(20, func() {
+		require.Equal(t, "", parseEnvelope(compactFixture(t, name), &ev, false))
+		p, err := ev.Payload()
+		require.NoError(t, err)
+		typ := typeName(p)
+		get := accessors[typ]
+		ours = testing.AllocsPerRun(20, func() {
 			if _, err := get(ev); err != nil {
 				t.Fatal(err)
 			}
 		})
-		theirs := testing.AllocsPerRun(20, func() {
-			if err := json.Unmarshal(ev.Data, newPayload[name]()); err != nil {
+		theirs = testing.AllocsPerRun(20, func() {
+			if err := json.Unmarshal(ev.Data, newPayload[typ]()); err != nil {
 				t.Fatal(err)
 			}
 		})
-		assert.LessOrEqual(t, 3*ours, theirs, "%s: %v allocations, encoding/json %v", name, ours, theirs)
+		return ours, theirs
+	}
+	for _, name := range fixtureNames(t) {
+		if name == "unknown.future.json" {
+			continue // no accessor: Payload returns the raw data
+		}
+		t.Run(name, func(t *testing.T) {
+			ours, theirs := allocs(t, name)
+			assert.LessOrEqual(t, 3*ours, theirs, "%v allocations, encoding/json %v", ours, theirs)
+		})
+	}
+	for _, tc := range []struct {
+		fixture string
+		want    float64
+	}{
+		{"role.deleted.json", 2},
+		{"session.revoked.json", 7},
+	} {
+		ours, _ := allocs(t, tc.fixture)
+		assert.Equal(t, tc.want, ours, "%s: allocations of its accessor", tc.fixture)
 	}
 }
 

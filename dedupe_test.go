@@ -71,6 +71,7 @@ func release(t *testing.T, d Deduplicator, id string) {
 }
 
 func TestDedupClaimStateString(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[ClaimState]string{
 		Claimed:        "claimed",
 		Completed:      "completed",
@@ -95,6 +96,7 @@ func TestMemoryDedupRetention(t *testing.T) {
 }
 
 func TestMemoryDedupStates(t *testing.T) {
+	t.Parallel()
 	m, _ := newTestDedup(t, time.Hour)
 
 	assert.Equal(t, Claimed, claim(t, m, "msg_a"), "first claim")
@@ -124,6 +126,7 @@ func TestMemoryDedupStates(t *testing.T) {
 }
 
 func TestMemoryDedupTTL(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	m, clock := newTestDedup(t, ttl)
 
@@ -145,6 +148,7 @@ func TestMemoryDedupTTL(t *testing.T) {
 }
 
 func TestMemoryDedupLease(t *testing.T) {
+	t.Parallel()
 	const lease = 30 * time.Second
 	m, clock := newTestDedup(t, time.Hour, WithLease(lease))
 	first, second := ClaimContext(context.Background()), ClaimContext(context.Background())
@@ -180,6 +184,7 @@ func TestMemoryDedupLease(t *testing.T) {
 }
 
 func TestMemoryDedupCompletedAgainAfterExpiry(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	m, clock := newTestDedup(t, ttl)
 
@@ -203,6 +208,7 @@ func TestMemoryDedupCompletedAgainAfterExpiry(t *testing.T) {
 // Many completions expire together and the record of them is compacted;
 // what remains must still expire on time.
 func TestMemoryDedupExpiryAcrossCompaction(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	const batch = 1000
 	m, clock := newTestDedup(t, ttl)
@@ -239,6 +245,7 @@ func TestMemoryDedupExpiryAcrossCompaction(t *testing.T) {
 // The records of completions are compacted as soon as the forgotten ones
 // outnumber the live ones, and not before.
 func TestMemoryDedupCompaction(t *testing.T) {
+	t.Parallel()
 	const ttl = time.Hour
 	m, clock := newTestDedup(t, ttl)
 	for i := 0; i < 4; i++ { // completed at +0, +1, +2 and +3 minutes
@@ -304,6 +311,7 @@ func TestMemoryDedupBound(t *testing.T) {
 // attempt. Every id's first holder fails (Release), its second succeeds
 // (Complete), so each id must be claimed exactly twice in all.
 func TestMemoryDedupConcurrent(t *testing.T) {
+	t.Parallel()
 	const workers = 32
 	const ids = 200
 	d := NewMemoryDeduplicator()
@@ -356,6 +364,7 @@ func TestMemoryDedupConcurrent(t *testing.T) {
 
 // Many goroutines racing for one fresh id: exactly one wins.
 func TestMemoryDedupConcurrentSingleWinner(t *testing.T) {
+	t.Parallel()
 	const workers = 64
 	for round := 0; round < 50; round++ {
 		d := NewMemoryDeduplicator()
@@ -410,6 +419,7 @@ func serveAsync(t *testing.T, h http.Handler, id string, body []byte) (*httptest
 }
 
 func TestHandlerDedupSequentialDuplicate(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int32
 	log := &errorLog{}
 	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error { runs.Add(1); return nil })
@@ -430,6 +440,7 @@ func TestHandlerDedupSequentialDuplicate(t *testing.T) {
 // Concurrent deliveries of one message, each served on its own goroutine as
 // net/http would: the callback runs once, the others are answered 200 or 409.
 func TestHandlerDedupConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	var runs atomic.Int32
 	othersAnswered := make(chan struct{})
@@ -487,6 +498,7 @@ func TestHandlerDedupConcurrentDuplicates(t *testing.T) {
 
 // The 409 answer has its own fixed text.
 func TestHandlerDedupInProgressAnswer(t *testing.T) {
+	t.Parallel()
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	log := &errorLog{}
@@ -510,6 +522,7 @@ func TestHandlerDedupInProgressAnswer(t *testing.T) {
 }
 
 func TestHandlerDedupRetryAfterFailure(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int32
 	log := &errorLog{}
 	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
@@ -537,6 +550,7 @@ func TestHandlerDedupRetryAfterFailure(t *testing.T) {
 
 // A callback that panics is also released, so the retry runs.
 func TestHandlerDedupRetryAfterPanic(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int32
 	log := &errorLog{}
 	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
@@ -556,6 +570,7 @@ func TestHandlerDedupRetryAfterPanic(t *testing.T) {
 // retry. The retry must run the callback: the claim of the aborted attempt
 // must not block the message.
 func TestHandlerDedupRetryAfterAbortHandler(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int32
 	log := &errorLog{}
 	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
@@ -580,6 +595,7 @@ func TestHandlerDedupRetryAfterAbortHandler(t *testing.T) {
 // claim like any other failure: the retry runs it, instead of 409 until Svix
 // gives up.
 func TestHandlerDedupRetryAfterGoexit(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int32
 	log := &errorLog{}
 	h, _ := dedupHandler(t, DefaultLease, log, func(context.Context, Event) error {
@@ -608,6 +624,7 @@ func TestHandlerDedupRetryAfterGoexit(t *testing.T) {
 // after the lease runs the callback, and the stuck one's late answer changes
 // nothing.
 func TestHandlerDedupCallbackOutlivesLease(t *testing.T) {
+	t.Parallel()
 	const lease = 20 * time.Second
 	var runs atomic.Int32
 	stuck, unstick := make(chan struct{}), make(chan struct{})
@@ -642,6 +659,7 @@ func TestHandlerDedupCallbackOutlivesLease(t *testing.T) {
 }
 
 func TestHandlerDedupDistinctIDs(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	runs := map[string]int{}
 	log := &errorLog{}
@@ -666,6 +684,7 @@ func TestHandlerDedupDistinctIDs(t *testing.T) {
 // Distinct messages are not serialised by one another: two can be in
 // their callbacks at the same time.
 func TestHandlerDedupDistinctIDsConcurrent(t *testing.T) {
+	t.Parallel()
 	var inside atomic.Int32
 	bothInside := make(chan struct{})
 	h, _ := dedupHandler(t, DefaultLease, &errorLog{}, func(context.Context, Event) error {
@@ -716,6 +735,7 @@ func (f faultyDedup) Release(ctx context.Context, id string) error {
 }
 
 func TestHandlerDedupStoreErrors(t *testing.T) {
+	t.Parallel()
 	errStore := errors.New("dedup store unreachable")
 	for _, tc := range []struct {
 		name       string

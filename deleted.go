@@ -18,10 +18,3 @@ type DeletedObject struct {
 	// ExternalID is sent on user.deleted only, when the user had one.
 	ExternalID *string `json:"external_id,omitempty"`
 }
-
-// stubProbe reads only the "deleted" key of a payload, to tell the stub of
-// role.deleted and permission.deleted from the full object (see
-// Event.Payload).
-type stubProbe struct {
-	Deleted *bool `json:"deleted"`
-}

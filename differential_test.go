@@ -108,6 +108,7 @@ var diffMutations = map[string]diffMutation{
 // library to agree on accept or reject. Divergences by design are listed in
 // TestDivergencesFromReference.
 func TestDifferentialAgainstReference(t *testing.T) {
+	t.Parallel()
 	seed := time.Now().UnixNano()
 	r := rand.New(rand.NewSource(seed))
 	names := make([]string, 0, len(diffMutations))
@@ -142,6 +143,7 @@ func TestDifferentialAgainstReference(t *testing.T) {
 // TestDivergencesFromReference pins the places where this package decides
 // differently from the reference library, each on purpose.
 func TestDivergencesFromReference(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	const id = "msg_div"
 	good := signed(t, testSecret, id, testNow, body)
@@ -186,6 +188,7 @@ func TestDivergencesFromReference(t *testing.T) {
 // third part is still malformed, and families are still never mixed
 // (docs/decisions.md says why; the referencetest module compares Svix's).
 func TestFoldedSignatureHeader(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	const id = "msg_fold"
 	good := refSign(t, testSecret, id, testNow, body)

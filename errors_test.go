@@ -52,6 +52,7 @@ func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
 // paths TestHandlerStatusContract pins): the sentinel it wraps, whether it
 // is a *VerificationError, its Reason, and its message.
 func TestErrorContract(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	at := func(d time.Duration) http.Header { return signed(t, testSecret, "msg_c", testNow.Add(d), body) }
 	v := mustVerifier(t, testSecret, WithClock(fixedClock(testNow)), WithMaxBodyBytes(1<<16))
@@ -147,6 +148,7 @@ func TestErrorContract(t *testing.T) {
 // second, milliseconds kept where rounding would hide a rejection, and the
 // saturated Duration named instead of printed.
 func TestSkewInMessages(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	for _, tc := range []struct {
 		name      string
@@ -187,6 +189,7 @@ func TestSkewInMessages(t *testing.T) {
 // VerificationError.Header names the header concerned, which tells a
 // diagnosis which family the verifier read.
 func TestVerificationErrorHeader(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	v := mustVerifier(t, testSecret, WithClock(fixedClock(testNow)))
 	webhook := func(h http.Header) http.Header {
@@ -214,6 +217,7 @@ func TestVerificationErrorHeader(t *testing.T) {
 // VerificationError.Error on values built by hand, field by field: what
 // each sentinel adds, and what an unset field leaves out.
 func TestVerificationErrorMessages(t *testing.T) {
+	t.Parallel()
 	wrapped := func(sentinel error) error { return fmt.Errorf("context: %w", sentinel) }
 	for _, tc := range []struct {
 		name string

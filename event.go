@@ -98,13 +98,46 @@ func kind[T any, P decodable[T]](name string) payloadKind {
 
 func orStub(k payloadKind) payloadKind { k.orStub = true; return k }
 
-// isStub reports whether data is a deleted-object stub ({"deleted": true}).
+// isStub reports whether data is a deleted-object stub ({"deleted": true}):
+// whether json.Unmarshal of data into a struct{ Deleted *bool
+// `json:"deleted"` } leaves Deleted pointing to true, with the error that
+// decode would have. It reads data with the decoder's readers (decode.go),
+// as a generated decoder of that struct would, but keeps the bool itself
+// rather than a pointer to it, which would cost an allocation on every stub.
 func isStub(data json.RawMessage) (bool, error) {
-	probe, err := decodePayload[stubProbe](data)
-	if err != nil {
+	d := newDecoder(data)
+	deleted := false // *Deleted, or false while Deleted is nil
+	if d.openObject("stubProbe") {
+		for key, more := d.firstMember(); more; key, more = d.nextMember() {
+			if !isDeletedKey(key) {
+				d.skip(1)
+			} else if d.null() {
+				deleted = false
+			} else if d.bool(&deleted); d.err != nil {
+				d.inField([]string{"deleted"}, 0)
+			}
+			if d.err != nil {
+				break
+			}
+		}
+	}
+	if err := d.end(); err != nil {
 		return false, err
 	}
-	return probe.Deleted != nil && *probe.Deleted, nil
+	return deleted, nil
+}
+
+// isDeletedKey reports whether an object key names the field "deleted", as
+// encoding/json matches keys: exactly, or folded.
+func isDeletedKey(key []byte) bool {
+	if string(key) == "deleted" {
+		return true
+	}
+	if len(key) > 4*len("deleted") { // a key that folds to it has as many runes
+		return false
+	}
+	var buf [4 * len("deleted")]byte
+	return string(appendFoldedName(buf[:0], key)) == "DELETED"
 }
 
 // resolve returns the kind the event's data has: its registered kind, or

@@ -123,6 +123,7 @@ func checkEnvelopeAgainstOracle(t *testing.T, body []byte) {
 }
 
 func TestParseEnvelopeCases(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{
 		`{"type":"user.created","data":{}}`,
 		` {"type" : "user.created" , "data" : { "a" : [ 1 , -2.5e+3 , true , false , null , "x\"y\\z\u00e9\/" ] } } `,
@@ -161,6 +162,7 @@ func TestParseEnvelopeCases(t *testing.T) {
 }
 
 func TestParseEnvelopeDepthLimit(t *testing.T) {
+	t.Parallel()
 	nest := func(n int) []byte {
 		return []byte(`{"type":"x","data":{"a":` + string(bytes.Repeat([]byte("["), n)) + string(bytes.Repeat([]byte("]"), n)) + `}}`)
 	}
@@ -183,6 +185,7 @@ func TestParseEnvelopeDepthLimit(t *testing.T) {
 // for an envelope it accepts, else the reason ErrInvalidPayload carries,
 // with the byte the scanner stopped at.
 func TestParseEnvelopeReasons(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ body, reason string }{
 		{"", "body is not a JSON object"},
 		{" ", "body is not a JSON object"},
@@ -275,6 +278,7 @@ func TestParseEnvelopeReasons(t *testing.T) {
 }
 
 func TestParseEnvelopeValues(t *testing.T) {
+	t.Parallel()
 	type req = HTTPRequest
 	for _, tc := range []struct {
 		body string
@@ -314,6 +318,7 @@ func TestParseEnvelopeValues(t *testing.T) {
 
 // Data is a copy of the body's bytes, unless the caller owns the body.
 func TestParseEnvelopeDataOwnership(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"type":"x","data":{"a":1},"object":"o"}`)
 	var ev Event
 	require.Equal(t, "", parseEnvelope(body, &ev, false))
@@ -328,6 +333,7 @@ func TestParseEnvelopeDataOwnership(t *testing.T) {
 }
 
 func TestOccurredAtBoundaries(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ts   int64
 		want time.Time
@@ -345,6 +351,7 @@ func TestOccurredAtBoundaries(t *testing.T) {
 }
 
 func TestEventJSONRoundTrip(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "organization.created.json")
 	h := signed(t, testSecret, "msg_rt", testNow, body)
 	ev, err := mustVerifier(t, testSecret, WithClock(fixedClock(testNow))).Verify(body, h)
@@ -375,6 +382,7 @@ func FuzzEnvelope(f *testing.F) {
 }
 
 func TestErrInvalidPayloadIsNotAuthenticationFailure(t *testing.T) {
+	t.Parallel()
 	for _, auth := range []error{ErrMissingHeader, ErrInvalidHeader, ErrNoMatchingSignature, ErrTimestampTooOld, ErrTimestampTooNew} {
 		assert.False(t, errors.Is(ErrInvalidPayload, auth))
 	}

@@ -80,6 +80,7 @@ func (d goldenDelivery) signedAt(tb testing.TB) time.Time {
 // library produces (so neither the fixture bytes nor the signature drifted),
 // and Verify accepts it and reads the envelope as encoding/json does.
 func TestGoldenDeliveries(t *testing.T) {
+	t.Parallel()
 	ds := loadGolden(t)
 	var recorded []string
 	for _, d := range ds {

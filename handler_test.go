@@ -59,6 +59,7 @@ func (r *request) incoming() *http.Request {
 }
 
 func TestHandlerStatusContract(t *testing.T) {
+	t.Parallel()
 	userCreated := readFixture(t, "user.created.json")
 	unknownType := readFixture(t, "unknown.future.json")
 	const msgID = "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e"
@@ -317,6 +318,7 @@ func TestHandlerStatusContract(t *testing.T) {
 }
 
 func TestHandlerPanicKeepsServing(t *testing.T) {
+	t.Parallel()
 	log := &errorLog{}
 	var runs atomic.Int32
 	h := NewHandler(testVerifier(t), WithObserver(log.observe))
@@ -356,6 +358,7 @@ func TestHandlerPanicKeepsServing(t *testing.T) {
 type ctxKey struct{}
 
 func TestHandlerCallbackContextAndEvent(t *testing.T) {
+	t.Parallel()
 	type seen struct {
 		value any
 		event Event
@@ -385,6 +388,7 @@ func TestHandlerCallbackContextAndEvent(t *testing.T) {
 }
 
 func TestHandlerRegistration(t *testing.T) {
+	t.Parallel()
 	var runs, others, newType atomic.Int32
 	h := NewHandler(testVerifier(t), failOnError(t))
 	h.OnOther(func(context.Context, Event) error { others.Add(1); return nil })
@@ -406,6 +410,7 @@ func TestHandlerRegistration(t *testing.T) {
 // Registration mistakes panic at start-up, naming the mistake, as
 // http.ServeMux does: none may become events acknowledged and dropped.
 func TestHandlerRegistrationMistakesPanic(t *testing.T) {
+	t.Parallel()
 	ok := func(context.Context, Event) error { return nil }
 	v := testVerifier(t)
 	for _, tc := range []struct {

@@ -14,6 +14,7 @@ import (
 // or ambiguous header reports. Every signature comes from the reference
 // library.
 func TestReadHeaders(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	ts := strconv.FormatInt(testNow.Unix(), 10)
 	sig := func(id string) string { return refSign(t, testSecret, id, testNow, body) }

@@ -136,6 +136,7 @@ func corpusFile(seed []byte) (name string, content []byte) {
 // TestFuzzEnvelopeCorpus checks that the checked-in corpus holds every seed
 // (go test runs them through FuzzEnvelope), or rewrites it.
 func TestFuzzEnvelopeCorpus(t *testing.T) {
+	t.Parallel()
 	seeds := envelopeSeeds()
 	if *updateFuzzCorpus {
 		if err := os.RemoveAll(fuzzEnvelopeDir); err != nil {

@@ -22,6 +22,7 @@ func isSpecial(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
 var plainFillers = []byte{'a', ' ', '!', '#', '[', ']', 0x7f, 0x80, 0xff}
 
 func TestSpecialMaskEveryByteAndPosition(t *testing.T) {
+	t.Parallel()
 	for _, fill := range plainFillers {
 		var w8 [8]byte
 		for i := range w8 {
@@ -58,6 +59,7 @@ func TestSpecialMaskEveryByteAndPosition(t *testing.T) {
 }
 
 func TestPlainRunEveryPosition(t *testing.T) {
+	t.Parallel()
 	stoppers := []byte{'\\', 0x80, 0xc3, 0xff}
 	passers := []byte{'a', 0x7f, '"', 0, ' ', '[', ']'}
 	for n := 0; n <= 19; n++ {
@@ -81,6 +83,7 @@ func TestPlainRunEveryPosition(t *testing.T) {
 }
 
 func TestSkipWS(t *testing.T) {
+	t.Parallel()
 	sp := func(n int) string { return strings.Repeat(" ", n) }
 	for _, tc := range []struct {
 		in      string
@@ -113,6 +116,7 @@ func TestSkipWS(t *testing.T) {
 }
 
 func TestSkipNumber(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in  string
 		end int
@@ -139,6 +143,7 @@ func TestSkipNumber(t *testing.T) {
 }
 
 func TestSkipLiteral(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, lit string
 		end     int
@@ -160,6 +165,7 @@ func TestSkipLiteral(t *testing.T) {
 // the input (the byte loop reads the last eight bytes) and followed by more
 // input (the eight-byte loop reads it all).
 func TestSkipStringEveryPosition(t *testing.T) {
+	t.Parallel()
 	classes := []byte{0x00, 0x01, 0x08, 0x1f, ' ', '!', '#', '/', 0x7f, 0x80, 0xff, '"'}
 	for n := 1; n <= 19; n++ {
 		for p := 0; p < n; p++ {
@@ -199,6 +205,7 @@ func TestSkipStringEveryPosition(t *testing.T) {
 }
 
 func TestSkipStringEscapes(t *testing.T) {
+	t.Parallel()
 	valid := []string{`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u0000`, `\u09af`, `\uAFaf`, `\uFFFF`}
 	invalid := []string{`\a`, `\x`, `\U0041`, `\0`, `\'`, `\ `, "\\\t", `\u`, `\u1`, `\u12`, `\u123`, `\u12g4`}
 	for n := 0; n <= 17; n++ {
@@ -248,6 +255,7 @@ func TestSkipStringEscapes(t *testing.T) {
 // Every hex class in every position of a \u escape, and a digit just outside
 // each class.
 func TestSkipStringUnicodeEscapeDigits(t *testing.T) {
+	t.Parallel()
 	good := []byte("09afAF")
 	bad := []byte("/:`g@G \x00\xff")
 	for pos := 0; pos < 4; pos++ {
@@ -270,6 +278,7 @@ func TestSkipStringUnicodeEscapeDigits(t *testing.T) {
 }
 
 func TestIsHex(t *testing.T) {
+	t.Parallel()
 	for c := 0; c < 256; c++ {
 		want := '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 		assert.Equal(t, want, isHex(byte(c)), "isHex(%q)", c)
@@ -277,6 +286,7 @@ func TestIsHex(t *testing.T) {
 }
 
 func TestSkipValue(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in  string
 		end int
@@ -317,6 +327,7 @@ func TestSkipValue(t *testing.T) {
 
 // skipValue counts the containers around the value (depth) against the limit.
 func TestSkipValueDepthArgument(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in         string
 		depth, end int
@@ -391,6 +402,7 @@ func nestKinds(n int, pattern string) []byte {
 // The bit stack that remembers each open container's kind is 64 bits a
 // word: nesting around 63, 64, 65 and 128 levels crosses a word.
 func TestSkipValueMixedNesting(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 2, 3, 31, 62, 63, 64, 65, 66, 127, 128, 129, 130, 193} {
 		for _, pattern := range []string{"arrays", "objects", "alternating", "bits"} {
 			kinds := nestKinds(n, pattern)
@@ -413,6 +425,7 @@ func TestSkipValueMixedNesting(t *testing.T) {
 }
 
 func TestScanStringKinds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		s    string
 		kind int
@@ -478,6 +491,7 @@ func TestScanStringKinds(t *testing.T) {
 }
 
 func TestUnquoteValues(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{``, ``},
 		{`abc`, `abc`},
@@ -527,6 +541,7 @@ func TestUnquoteValues(t *testing.T) {
 }
 
 func TestGetu4(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want rune
@@ -540,6 +555,7 @@ func TestGetu4(t *testing.T) {
 }
 
 func TestCountElementsMore(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		array string
 		n     int
@@ -561,6 +577,7 @@ func TestCountElementsMore(t *testing.T) {
 }
 
 func TestAppendFoldedNameValues(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"az", "AZ"},

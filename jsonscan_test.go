@@ -14,6 +14,7 @@ import (
 // in decode_test.go, cover them again in place.)
 
 func TestUnquoteMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		``, `plain ascii`, `é€😀`, `a\"b\\c\/d\b\f\n\r\t`, `\u0041\u00e9\u20AC`,
 		`\ud83d\ude00`, `\ud800`, `\udc00`, `\ud800\u0041`, `\ud800\ud800\udc00`, `\udbff\udfff`,
@@ -36,6 +37,7 @@ func TestUnquoteMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestScanString(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		s    string
 		kind int
@@ -60,6 +62,7 @@ func TestScanString(t *testing.T) {
 }
 
 func TestCountElements(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		array string
 		n     int
@@ -83,6 +86,7 @@ func TestCountElements(t *testing.T) {
 // appendFoldedName folds as bytes.EqualFold compares, which is what
 // encoding/json's folding is documented to match.
 func TestAppendFoldedName(t *testing.T) {
+	t.Parallel()
 	names := []string{"created_at", "key", "status", "id", "is_locked"}
 	keys := []string{
 		"created_at", "CREATED_AT", "Created_At", "\u212aey", "KEY", "\u017ftatus", "STATU\u017f",

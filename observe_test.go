@@ -43,6 +43,7 @@ func (o *observed) all() []Delivery {
 // Every row of the Handler's status table gives exactly one Delivery, with
 // the fields that row knows.
 func TestObserverSeesEveryOutcome(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	svix := netip.MustParseAddr("44.228.126.217")
 	errBad := errors.New("bad data")
@@ -164,6 +165,7 @@ func (inProgress) Release(context.Context, string) error             { return ni
 
 // A callback that ends the request without an answer is observed too.
 func TestObserverSeesAnAbortedRequest(t *testing.T) {
+	t.Parallel()
 	obs := &observed{}
 	h := NewHandler(testVerifier(t), WithObserver(obs.observe))
 	h.On(UserCreated, func(context.Context, Event) error { runtime.Goexit(); return nil })
@@ -284,6 +286,7 @@ func TestSvixSourceIPs(t *testing.T) {
 // The client address: the peer, unless the peer is a trusted proxy; then
 // the forwarded address, walked from the right past trusted hops.
 func TestAllowedSources(t *testing.T) {
+	t.Parallel()
 	lb := netip.MustParsePrefix("10.0.0.0/8")
 	v6lb := netip.MustParsePrefix("fd00::/8")
 	cases := []struct {
@@ -393,6 +396,7 @@ func TestDefaultLogging(t *testing.T) {
 // addresses, and the syntax of Forwarded (RFC 7239): quoting, escapes,
 // empty pairs, case, and for= repeated.
 func TestAllowedSourcesEdges(t *testing.T) {
+	t.Parallel()
 	svix := SvixSourceIPs("us")
 	lb := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	mapped := []netip.Prefix{netip.MustParsePrefix("::ffff:198.51.100.0/120")}

@@ -24,6 +24,10 @@ type Organization struct {
 	MissingMemberWithElevatedPermissions *bool `json:"missing_member_with_elevated_permissions,omitempty"`
 	MaxAllowedMemberships                int   `json:"max_allowed_memberships"`
 	AdminDeleteEnabled                   bool  `json:"admin_delete_enabled"`
+	// MembershipLimitSetBy says what set MaxAllowedMemberships, or is nil
+	// (null or absent). Typed by clerk-sdk-go v2.5 and later, which
+	// documents no values.
+	MembershipLimitSetBy *string `json:"membership_limit_set_by,omitempty"`
 	// PublicMetadata is the raw JSON object, or null (Clerk's JS SDK types
 	// it as nullable).
 	PublicMetadata json.RawMessage `json:"public_metadata"`
@@ -117,9 +121,11 @@ type OrganizationInvitation struct {
 // PublicOrganizationData is the public summary of an organization attached to
 // invitations and domains.
 type PublicOrganizationData struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Slug string `json:"slug"`
+	ID string `json:"id"`
+	// Object is "organization" when present (clerk-sdk-go v2.5 and later).
+	Object *string `json:"object,omitempty"`
+	Name   string  `json:"name"`
+	Slug   string  `json:"slug"`
 	// ImageURL is optional.
 	ImageURL *string `json:"image_url,omitempty"`
 	HasImage bool    `json:"has_image"`

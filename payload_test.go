@@ -55,6 +55,7 @@ var wantGoType = map[EventType]string{
 }
 
 func TestEventTypeCatalogue(t *testing.T) {
+	t.Parallel()
 	assert.Len(t, EventTypes(), 46)
 	assert.Len(t, wantGoType, 46)
 	seen := map[EventType]bool{}
@@ -117,6 +118,7 @@ func withoutLegacyKeys(t *testing.T, data []byte) []byte {
 // Verify, then Payload and its accessor; every key of the payload has a
 // field (a strict decode), and every non-null value survives json.Marshal.
 func TestEveryFixtureDecodes(t *testing.T) {
+	t.Parallel()
 	for _, name := range fixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			ev := verifiedFixture(t, name)
@@ -203,6 +205,7 @@ func assertSubtree(t *testing.T, path string, want, got any) {
 }
 
 func TestDeletedStubOrFullObject(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fixture, goType string
 	}{
@@ -228,6 +231,7 @@ func TestDeletedStubOrFullObject(t *testing.T) {
 }
 
 func TestUserHelpers(t *testing.T) {
+	t.Parallel()
 	u, err := verifiedFixture(t, "user.created.json").User()
 	require.NoError(t, err)
 	require.Greater(t, len(u.EmailAddresses), 1)
@@ -271,6 +275,7 @@ func TestUserHelpers(t *testing.T) {
 }
 
 func TestSessionCarriesUser(t *testing.T) {
+	t.Parallel()
 	s, err := verifiedFixture(t, "session.created.json").Session()
 	require.NoError(t, err)
 	require.NotNil(t, s.User)
@@ -283,6 +288,7 @@ func TestSessionCarriesUser(t *testing.T) {
 }
 
 func TestActorKeepsExtraKeys(t *testing.T) {
+	t.Parallel()
 	in := `{"sub":"user_admin","type":"agent","iss":"https://dashboard.clerk.com","sid":"sess_x","nested":{"a":[1,2]}}`
 	var a Actor
 	require.NoError(t, json.Unmarshal([]byte(in), &a))
@@ -294,6 +300,7 @@ func TestActorKeepsExtraKeys(t *testing.T) {
 }
 
 func TestSubscriptionItemShapes(t *testing.T) {
+	t.Parallel()
 	b3, err := verifiedFixture(t, "subscriptionItem.active.json").SubscriptionItem()
 	require.NoError(t, err)
 	assert.NotNil(t, b3.PlanPeriod, "the JS SDK shape has plan_period")
@@ -307,6 +314,7 @@ func TestSubscriptionItemShapes(t *testing.T) {
 }
 
 func TestConflictingSpellings(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"organizationDomain.created.json", "organizationDomain.updated.json"} {
 		d, err := verifiedFixture(t, name).OrganizationDomain()
 		require.NoError(t, err)
@@ -329,6 +337,7 @@ func TestConflictingSpellings(t *testing.T) {
 }
 
 func TestOccurredAt(t *testing.T) {
+	t.Parallel()
 	ms := Event{Timestamp: 1764331200123}
 	assert.Equal(t, time.UnixMilli(1764331200123).UTC(), ms.OccurredAt())
 	s := Event{Timestamp: 1716883200}
@@ -338,6 +347,7 @@ func TestOccurredAt(t *testing.T) {
 }
 
 func TestPayloadErrors(t *testing.T) {
+	t.Parallel()
 	bad := Event{ID: "msg_bad", Type: UserCreated, Data: json.RawMessage(`{"id":7}`)}
 	_, err := bad.Payload()
 	assert.ErrorIs(t, err, ErrInvalidPayload)
@@ -382,4 +392,44 @@ func FuzzPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fields clerk-sdk-go v2.5–v2.7 added to the payloads decode, from the
+// fixtures that carry them (TestEveryFixtureDecodes checks that nothing of
+// them is lost on the way back out).
+func TestSDKv27Fields(t *testing.T) {
+	t.Parallel()
+	org, err := verifiedFixture(t, "organization.updated.json").Organization()
+	require.NoError(t, err)
+	require.NotNil(t, org.MembershipLimitSetBy)
+	assert.Equal(t, "billing_plan", *org.MembershipLimitSetBy)
+	org, err = verifiedFixture(t, "organization.created.json").Organization()
+	require.NoError(t, err)
+	assert.Nil(t, org.MembershipLimitSetBy, "null")
+
+	user, err := verifiedFixture(t, "user.updated.json").User()
+	require.NoError(t, err)
+	require.NotEmpty(t, user.Passkeys)
+	assert.Equal(t, UnixMillis(1764538120562), user.Passkeys[0].CreatedAt)
+	assert.Equal(t, UnixMillis(1764664287449), user.Passkeys[0].UpdatedAt)
+	var channels []string
+	for _, p := range user.PhoneNumbers {
+		if p.Verification != nil && p.Verification.Channel != nil {
+			channels = append(channels, *p.Verification.Channel)
+		}
+	}
+	assert.Equal(t, []string{"sms"}, channels)
+	var connections []string
+	for _, a := range user.EnterpriseAccounts {
+		if a.EnterpriseConnection != nil {
+			connections = append(connections, a.EnterpriseConnection.EnterpriseConnectionID)
+		}
+	}
+	assert.Equal(t, []string{"ent_conn_35Dq9fRjY2b5kWm8xN1pL4sT7vZ"}, connections)
+
+	inv, err := verifiedFixture(t, "organizationInvitation.created.json").OrganizationInvitation()
+	require.NoError(t, err)
+	require.NotNil(t, inv.PublicOrganizationData)
+	require.NotNil(t, inv.PublicOrganizationData.Object)
+	assert.Equal(t, "organization", *inv.PublicOrganizationData.Object)
 }

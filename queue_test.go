@@ -41,6 +41,7 @@ func (q *recordingQueue) stored() []Event {
 }
 
 func TestHandlerWithQueueEnqueuesInsteadOfRunning(t *testing.T) {
+	t.Parallel()
 	q := &recordingQueue{}
 	log := &errorLog{}
 	h := NewHandler(testVerifier(t), WithQueue(q), WithObserver(log.observe))
@@ -71,6 +72,7 @@ func TestHandlerWithQueueEnqueuesInsteadOfRunning(t *testing.T) {
 // Nothing is acknowledged that was not stored: a queue failure is 500, and
 // with a Deduplicator the claim is released so that the retry stores it.
 func TestHandlerWithQueueFailure(t *testing.T) {
+	t.Parallel()
 	errDown := errors.New("queue database unreachable")
 	q := &recordingQueue{err: errDown}
 	log := &errorLog{}
@@ -99,6 +101,7 @@ func TestHandlerWithQueueFailure(t *testing.T) {
 // fixture: the callbacks registered with On, the OnNewType one, and OnOther
 // for the rest.
 func TestDispatchParity(t *testing.T) {
+	t.Parallel()
 	type call struct {
 		by string
 		ev Event
@@ -142,6 +145,7 @@ func TestDispatchParity(t *testing.T) {
 }
 
 func TestDispatch(t *testing.T) {
+	t.Parallel()
 	h := NewHandler(testVerifier(t))
 	ev := Event{ID: "msg_d", Type: UserCreated, Data: []byte(`{}`)}
 	assert.NoError(t, h.Dispatch(context.Background(), ev), "no callback: nothing to run")
@@ -174,6 +178,7 @@ func TestDispatch(t *testing.T) {
 // header. The claim is released either way, so that a replay from the
 // dashboard after a fix runs the callback.
 func TestHandlerPermanentFailure(t *testing.T) {
+	t.Parallel()
 	errBad := errors.New("profile refers to a plan that does not exist")
 	var runs int
 	log := &errorLog{}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseSecret(t *testing.T) {
+	t.Parallel()
 	key24 := []byte("0123456789abcdefghijklmn")
 	b64 := base64.StdEncoding.EncodeToString(key24)
 	key16 := []byte("0123456789abcdef")
@@ -119,6 +120,7 @@ func FuzzParseSecret(f *testing.F) {
 // the edges of the key length, with the exact messages. The secrets here
 // are made-up test values.
 func TestParseSecretAlphabet(t *testing.T) {
+	t.Parallel()
 	edges := strings.Repeat("AZaz09+/", 3) // 18 bytes
 	key16 := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
 	key15 := base64.StdEncoding.EncodeToString([]byte("0123456789abcde"))

@@ -1,6 +1,9 @@
 package clerkwebhook
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // Session is the data of the session.* events (session.created,
 // session.ended, session.removed, session.revoked and, in the catalog only,
@@ -93,6 +96,61 @@ func (a *Actor) UnmarshalJSON(b []byte) error {
 		a.Extra = all
 	}
 	return nil
+}
+
+// decodeJSON is UnmarshalJSON for the payload decoders (decode.go): it
+// decodes what UnmarshalJSON decodes, and fails where it fails, without the
+// map and the copies UnmarshalJSON makes on its way. As in the map that
+// UnmarshalJSON reads, the last "sub" and the last "type" count, keys are
+// matched exactly, and Extra takes every other key, the last value of a
+// repeated one. The differential fuzz target of Session holds the two to
+// this.
+func (a *Actor) decodeJSON(d *decoder, depth int) {
+	if d.null() {
+		*a = Actor{}
+		return
+	}
+	if !d.openObject("Actor") {
+		return
+	}
+	*a = Actor{}
+	sub, typ := -1, -1 // where the last "sub" and "type" values start
+	for key, more := d.firstMember(); more; key, more = d.nextMember() {
+		if !utf8.Valid(key) { // raw bytes (an unescaped key is valid UTF-8 already)
+			key = d.unquote(key)
+		}
+		start := d.i
+		d.skip(depth + 1)
+		if d.err != nil {
+			return
+		}
+		switch string(key) {
+		case "sub":
+			sub = start
+		case "type":
+			typ = start
+		default:
+			if a.Extra == nil {
+				a.Extra = make(map[string]json.RawMessage)
+			}
+			a.Extra[d.keep(key)] = d.keepRaw(d.b[start:d.i])
+		}
+	}
+	if d.err != nil {
+		return
+	}
+	end := d.i
+	if sub >= 0 {
+		d.i = sub
+		d.str(&a.Sub)
+	}
+	if typ >= 0 && d.err == nil {
+		d.i = typ
+		d.str(&a.Type)
+	}
+	if d.err == nil {
+		d.i = end
+	}
 }
 
 // MarshalJSON encodes the actor as one object: the keys of Extra plus "sub",

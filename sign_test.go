@@ -14,6 +14,7 @@ import (
 // Sign agrees with the reference library byte for byte, across bodies, ids,
 // times and secrets, and its output verifies.
 func TestSignMatchesReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewSource(1))
 	secrets := []string{testSecret, otherSecret, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 	for i := 0; i < 200; i++ {
@@ -37,6 +38,7 @@ func TestSignMatchesReference(t *testing.T) {
 }
 
 func TestSignErrors(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{}`)
 	for _, tc := range []struct {
 		name, secret, id string
@@ -71,6 +73,7 @@ func TestSignErrors(t *testing.T) {
 // The message id's edges: the first printable characters after space and
 // before DEL, and characters beyond ASCII, are carried as they are.
 func TestSignIDEdges(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"type":"user.created","data":{}}`)
 	for _, id := range []string{"!", "~", "msg_!~", "!msg", "msg_é", "é", "m"} {
 		t.Run(id, func(t *testing.T) {

@@ -237,6 +237,10 @@ type IdentifierVerification struct {
 	Message *string `json:"message,omitempty"`
 	// Error is why an OAuth, SAML or Google One Tap verification failed.
 	Error *IdentifierVerificationFailure `json:"error,omitempty"`
+	// Channel is how a code was sent, such as "sms" or "whatsapp" for a
+	// phone number; nil (null or absent) otherwise. Typed by clerk-sdk-go
+	// v2.5 and later.
+	Channel *string `json:"channel,omitempty"`
 }
 
 // IdentifierVerificationFailure is the "error" object of a failed
@@ -292,6 +296,10 @@ type Passkey struct {
 	LastUsedAt UnixMillis `json:"last_used_at"`
 	// Verification has strategy "passkey" when present.
 	Verification *IdentifierVerification `json:"verification"`
+	// CreatedAt and UpdatedAt are typed by clerk-sdk-go v2.5 and later; zero
+	// when absent.
+	CreatedAt UnixMillis `json:"created_at,omitempty"`
+	UpdatedAt UnixMillis `json:"updated_at,omitempty"`
 }
 
 // ExternalAccount is an OAuth account linked to the user, an element of
@@ -360,10 +368,14 @@ type EnterpriseAccount struct {
 type EnterpriseConnection struct {
 	ID string `json:"id"`
 	// Object ("enterprise_connection") is typed by @clerk/backend only.
-	Object   *string `json:"object,omitempty"`
-	Protocol string  `json:"protocol"`
-	Provider string  `json:"provider"`
-	Name     string  `json:"name"`
+	Object *string `json:"object,omitempty"`
+	// EnterpriseConnectionID is the id of the enterprise connection, where
+	// ID is the underlying SAML connection's or OAuth configuration's
+	// (clerk-sdk-go v2.5 and later); "" when absent.
+	EnterpriseConnectionID string `json:"enterprise_connection_id,omitempty"`
+	Protocol               string `json:"protocol"`
+	Provider               string `json:"provider"`
+	Name                   string `json:"name"`
 	// LogoPublicURL may be null.
 	LogoPublicURL *string `json:"logo_public_url"`
 	// Domain is deprecated in favour of Domains; the catalog requires at

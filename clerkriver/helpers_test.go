@@ -64,17 +64,11 @@ type backend[TTx any] struct {
 }
 
 // eachDriver runs the test once per River driver, as subtests "pgx" and
-// "sqlite". The PostgreSQL subtest needs scripts/with-services.
-//
-// The two run at once (each has a database of its own), in the one test's
-// slot of go test's -parallel (GOMAXPROCS by default): most of what they
-// do is wait for River, and subtests of their own in parallel would take
-// a slot each, keeping the other tests waiting while they do.
+// "sqlite", in parallel (each has a database of its own). The PostgreSQL
+// subtest needs scripts/with-services.
 func eachDriver(t *testing.T, pg func(*testing.T, *backend[pgx.Tx]), lite func(*testing.T, *backend[*sql.Tx])) {
-	var both sync.WaitGroup
-	both.Go(func() { t.Run("pgx", func(t *testing.T) { pg(t, newPostgres(t)) }) })
-	both.Go(func() { t.Run("sqlite", func(t *testing.T) { lite(t, newSQLite(t, 10*time.Second)) }) })
-	both.Wait()
+	t.Run("pgx", func(t *testing.T) { t.Parallel(); pg(t, newPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); lite(t, newSQLite(t, 10*time.Second)) })
 }
 
 var schemas atomic.Int64

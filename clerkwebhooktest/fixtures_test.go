@@ -53,6 +53,7 @@ func checkDelivers(t *testing.T, body []byte, wantType string) {
 }
 
 func TestFixtureForEveryEventType(t *testing.T) {
+	t.Parallel()
 	types := clerkwebhook.EventTypes()
 	require.NotEmpty(t, types)
 	for _, et := range types {
@@ -67,6 +68,7 @@ func TestFixtureForEveryEventType(t *testing.T) {
 }
 
 func TestEveryFixtureFileDelivers(t *testing.T) {
+	t.Parallel()
 	for _, name := range clerkwebhooktest.FixtureNames() {
 		t.Run(name, func(t *testing.T) {
 			body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
@@ -85,6 +87,7 @@ func TestEveryFixtureFileDelivers(t *testing.T) {
 }
 
 func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
+	t.Parallel()
 	for _, name := range clerkwebhooktest.FixtureNames() {
 		body := clerkwebhooktest.Fixture(clerkwebhook.EventType(name))
 		var env struct {
@@ -97,6 +100,7 @@ func TestFixtureTimeIsNearTheFixtures(t *testing.T) {
 }
 
 func TestFixtureReturnsCopy(t *testing.T) {
+	t.Parallel()
 	first := clerkwebhooktest.Fixture(clerkwebhook.UserCreated)
 	want := bytes.Clone(first)
 	for i := range first {
@@ -109,6 +113,7 @@ func TestFixtureReturnsCopy(t *testing.T) {
 // An unknown name fails loudly, naming the names there are: a nil body
 // would be signed and sent, and the test would prove nothing.
 func TestFixtureUnknownNamePanics(t *testing.T) {
+	t.Parallel()
 	for _, name := range []clerkwebhook.EventType{
 		"",
 		"agentTask.created", // the type inside unknown.future
@@ -132,6 +137,7 @@ func TestFixtureUnknownNamePanics(t *testing.T) {
 }
 
 func TestFixtureNamesMatchDirectory(t *testing.T) {
+	t.Parallel()
 	entries, err := os.ReadDir("../internal/fixtures/events")
 	require.NoError(t, err)
 	var onDisk []string
@@ -154,6 +160,7 @@ func TestFixtureNamesMatchDirectory(t *testing.T) {
 }
 
 func TestFixtureVariant(t *testing.T) {
+	t.Parallel()
 	onDisk, err := os.ReadFile("../internal/fixtures/events/role.deleted--full.json")
 	require.NoError(t, err)
 	assert.Equal(t, onDisk, clerkwebhooktest.Fixture("role.deleted--full"))
@@ -162,6 +169,7 @@ func TestFixtureVariant(t *testing.T) {
 // A name that is not a fixture panics, naming it: never a file outside the
 // embedded set.
 func TestFixtureMissing(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{
 		"nope.json",
 		"",

@@ -14,6 +14,7 @@ import (
 )
 
 func TestDemoEveryVerdictAsExpected(t *testing.T) {
+	t.Parallel()
 	r := runCmd(t, "", "demo")
 	require.Equal(t, 0, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	assert.Empty(t, r.stderr)
@@ -61,6 +62,7 @@ func TestDemoEveryVerdictAsExpected(t *testing.T) {
 }
 
 func TestDemoStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr lockedBuffer
@@ -70,6 +72,7 @@ func TestDemoStopsWhenCancelled(t *testing.T) {
 }
 
 func TestTamperKeepsJSONValid(t *testing.T) {
+	t.Parallel()
 	body := compactFixture(t)
 	changed := append([]byte(nil), body...)
 	tamper(changed)

@@ -14,6 +14,7 @@ import (
 // ids with internal/ids: none of the test kit, nor the testing packages it
 // would drag in, belongs in the binary.
 func TestCommandLinksNoTestCode(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command on PATH")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestShownEscapesWhatATerminalWouldObey(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"user_30TbaSJBhmLScO0rTRMoSYc7BTg": "user_30TbaSJBhmLScO0rTRMoSYc7BTg",
 		"/webhooks/clerk":                  "/webhooks/clerk",
@@ -42,6 +43,7 @@ func TestShownEscapesWhatATerminalWouldObey(t *testing.T) {
 }
 
 func TestSendEscapesWhatItPrints(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 		w.Write([]byte("fine\r\n\x1b]0;PWNED\a\x1b[2J\nlast\xff"))

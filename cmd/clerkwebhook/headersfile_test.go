@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseHeadersFile(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct {
 		in     string
 		header map[string][]string

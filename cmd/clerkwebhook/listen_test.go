@@ -166,6 +166,7 @@ func postCapture(t *testing.T, url, headersFile string, body []byte) int {
 }
 
 func TestListenBadAddressFails(t *testing.T) {
+	t.Parallel()
 	l := startListen(t, "--secret", newTestSecret(t))
 	addr := strings.TrimPrefix(strings.TrimSuffix(l.url, "/webhooks/clerk"), "http://")
 	r := runCmd(t, "", "listen", "--secret", newTestSecret(t), "--addr", addr)
@@ -188,6 +189,7 @@ func hostileBody(t *testing.T) []byte {
 }
 
 func TestListenEscapesWhatItPrints(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	l := startListen(t, "--secret", secret)
 	body := hostileBody(t)
@@ -227,6 +229,7 @@ func TestListenEscapesWhatItPrints(t *testing.T) {
 }
 
 func TestListenLineEscapesEveryField(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := hostileBody(t)
 	hdr := http.Header{"Svix-Id": {"msg_" + hostile}, "Svix-Timestamp": {"1764331200"},
@@ -250,6 +253,7 @@ func TestListenLineEscapesEveryField(t *testing.T) {
 }
 
 func TestListenDiagnosesEmptyBody(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	l := startListen(t, "--secret", secret)
 	signedAt := time.Now()
@@ -263,6 +267,7 @@ func TestListenDiagnosesEmptyBody(t *testing.T) {
 }
 
 func TestListenDiagnosesReencodedBodies(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	l := startListen(t, "--secret", secret)
 	email := compactFixtureOf(t, clerkwebhook.EmailCreated)

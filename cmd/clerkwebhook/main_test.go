@@ -8,6 +8,7 @@ import (
 )
 
 func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"help"},
 		{"demo", "-h"}, {"demo", "--help"},
@@ -70,6 +71,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	r := runCmd(t, "{}", "sign", "-", "--secret", secret, "--id", "msg_late", "--timestamp", "1764331200")
 	require.Equal(t, 0, r.code, r.stderr)

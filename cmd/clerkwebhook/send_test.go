@@ -51,6 +51,7 @@ func (rec *recorder) server(t *testing.T) *httptest.Server {
 }
 
 func TestSendSignsAsClerkDoes(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	rec := &recorder{status: http.StatusNoContent}
 	srv := rec.server(t)
@@ -74,6 +75,7 @@ func TestSendSignsAsClerkDoes(t *testing.T) {
 }
 
 func TestSendPayloadSources(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	rec := &recorder{status: http.StatusOK}
 	srv := rec.server(t)
@@ -103,6 +105,7 @@ func TestSendPayloadSources(t *testing.T) {
 }
 
 func TestSendNon2xxExitsOne(t *testing.T) {
+	t.Parallel()
 	rec := &recorder{status: http.StatusBadRequest}
 	srv := rec.server(t)
 	r := runCmd(t, "", "send", "--url", srv.URL, "--secret", newTestSecret(t), "session.created")
@@ -112,6 +115,7 @@ func TestSendNon2xxExitsOne(t *testing.T) {
 }
 
 func TestSendConnectionRefusedExitsOne(t *testing.T) {
+	t.Parallel()
 	srv := (&recorder{status: 200}).server(t)
 	url := srv.URL
 	srv.Close()
@@ -121,6 +125,7 @@ func TestSendConnectionRefusedExitsOne(t *testing.T) {
 }
 
 func TestSendReplayResignsCapture(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	rec := &recorder{status: http.StatusOK}
 	srv := rec.server(t)

@@ -29,6 +29,7 @@ func parseSignOutput(t *testing.T, out string) http.Header {
 }
 
 func TestSignIsAcceptedByLibraryAndReference(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := compactFixture(t)
 	now := time.Now().Unix()
@@ -61,6 +62,7 @@ func TestSignIsAcceptedByLibraryAndReference(t *testing.T) {
 }
 
 func TestSignDefaultIDsAreFresh(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	a := parseSignOutput(t, runCmd(t, "{}", "sign", "--secret", secret).stdout)
 	b := parseSignOutput(t, runCmd(t, "{}", "sign", "--secret", secret).stdout)

@@ -29,6 +29,7 @@ type verifyCase struct {
 }
 
 func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	other := newTestSecret(t)
 	signedAt := time.Unix(1764331200, 0)
@@ -175,6 +176,7 @@ func TestVerifyDiagnosesEachHypothesis(t *testing.T) {
 }
 
 func TestVerifyReadsBodyFromStdin(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := compactFixture(t)
 	signedAt := time.Unix(1764331200, 0)
@@ -188,6 +190,7 @@ func TestVerifyReadsBodyFromStdin(t *testing.T) {
 }
 
 func TestVerifyTolerance(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := compactFixture(t)
 	signedAt := time.Unix(1764331200, 0)
@@ -204,6 +207,7 @@ func TestVerifyTolerance(t *testing.T) {
 }
 
 func TestVerifyUnreadableFilesExitOne(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	r := runCmd(t, "", "verify", "--secret", secret, "--headers", "/nonexistent/headers.txt", "-")
 	assert.Equal(t, 1, r.code)
@@ -216,6 +220,7 @@ func TestVerifyUnreadableFilesExitOne(t *testing.T) {
 }
 
 func TestVerifyEscapesWhatItPrints(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := hostileBody(t)
 	signedAt := time.Unix(1764331200, 0)
@@ -260,6 +265,7 @@ var (
 )
 
 func TestVerifySkewText(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	body := compactFixture(t)
 	const T = 1764331200
@@ -321,6 +327,7 @@ func TestVerifySkewText(t *testing.T) {
 }
 
 func TestVerifyNowFlag(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"-5", "+5", "1.", ".5", "1.0000000001", "1e9", "soon", "1764331200,5"} {
 		r := runCmd(t, "", "verify", "--secret", newTestSecret(t), "--now", bad, "--headers", "h.txt", "-")
 		assert.Equal(t, 2, r.code, "--now %s: %s", bad, r.stderr)

@@ -39,6 +39,7 @@ func webhookFamily(h http.Header) http.Header {
 // the webhook-* family, both orders of a mixed family, repairs that leave a
 // second fault, and the defaults.
 func TestCause(t *testing.T) {
+	t.Parallel()
 	secret := newTestSecret(t)
 	signedAt := time.Unix(1764331200, 0)
 	now := signedAt.Add(30 * time.Second)
@@ -136,6 +137,7 @@ func TestCause(t *testing.T) {
 // Cause reads the error's sentinel and fields, wherever the error was
 // wrapped, and never its text.
 func TestCauseReadsFieldsNotText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err  error
 		want string
@@ -159,6 +161,7 @@ func TestCauseReadsFieldsNotText(t *testing.T) {
 }
 
 func TestStandardNames(t *testing.T) {
+	t.Parallel()
 	h := http.Header{"X-Svix-Id": {"msg_1"}, "Svix_Timestamp ": {"1"}, "Content-Type": {"application/json"}}
 	assert.Equal(t, http.Header{"Svix-Id": {"msg_1"}, "Svix-Timestamp": {"1"}, "Content-Type": {"application/json"}}, StandardNames(h))
 	assert.Contains(t, h, "X-Svix-Id", "h itself is unchanged")

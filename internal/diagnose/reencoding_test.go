@@ -12,12 +12,14 @@ import (
 // What Clerk sends must show no sign of re-encoding, or a wrong secret would
 // never be called one.
 func TestClerkFixturesShowNoSignOfReencoding(t *testing.T) {
+	t.Parallel()
 	for _, et := range clerkwebhook.EventTypes() {
 		assert.Empty(t, reencodingSigns(compactFixtureOf(t, et)), "%s", et)
 	}
 }
 
 func TestReencodingSigns(t *testing.T) {
+	t.Parallel()
 	body := compactFixture(t)
 	email := compactFixtureOf(t, clerkwebhook.EmailCreated)
 	for name, tc := range map[string]struct {

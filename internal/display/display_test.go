@@ -7,6 +7,7 @@ import (
 )
 
 func TestSkew(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		d, tolerance time.Duration
 		want         string

@@ -14,6 +14,7 @@ import (
 // The committed file is what the struct definitions generate: run "go
 // generate" in the repository root after changing a payload type.
 func TestGeneratedFileIsCurrent(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..", "..")
 	want, err := generate(root)
 	if err != nil {
@@ -41,6 +42,7 @@ func parse(t *testing.T, src string) map[string]*ast.File {
 // What the generator cannot decode as encoding/json does, it refuses,
 // naming the field.
 func TestRefusesWhatItCannotDecodeExactly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ src, want string }{
 		{"type User struct{ Embedded }\ntype Embedded struct{ A string }", "User: embedded field Embedded"},
 		{"type User struct{ N int `json:\"n,string\"` }", `User.N: the ",string" option`},
@@ -54,6 +56,7 @@ func TestRefusesWhatItCannotDecodeExactly(t *testing.T) {
 		{"type User struct{ I any }", "User.I: type any is not supported"},
 		{"type User struct{ T time.Time }", "User.T: type time.Time is not supported"},
 		{"type User struct{ S Stringy }\ntype Stringy []byte", "User.S: type Stringy ([]byte) is not supported"},
+		{"type User struct{ A Actorish }\ntype Actorish struct{}\nfunc (a *Actorish) UnmarshalJSON([]byte) error { return nil }", "User.A: type Actorish has UnmarshalJSON but no decodeJSON"},
 	} {
 		_, err := newPackage(parse(t, tc.src))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -65,6 +68,7 @@ func TestRefusesWhatItCannotDecodeExactly(t *testing.T) {
 // Fields are what encoding/json decodes: no unexported field, none tagged
 // "-", and an invalid tag name leaves the Go name.
 func TestFieldsAsEncodingJSONSeesThem(t *testing.T) {
+	t.Parallel()
 	p, err := newPackage(parse(t, "type User struct {\n"+
 		"A string `json:\"a,omitempty\"`\n"+
 		"b string\n"+
@@ -79,7 +83,8 @@ func TestFieldsAsEncodingJSONSeesThem(t *testing.T) {
 		"type UnixMillis int64\n"+
 		"type Alias = string\n"+
 		"type Actorish struct{}\n"+
-		"func (a *Actorish) UnmarshalJSON([]byte) error { return nil }\n"))
+		"func (a *Actorish) UnmarshalJSON([]byte) error { return nil }\n"+
+		"func (a *Actorish) decodeJSON(d *decoder, depth int) {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +102,7 @@ func TestFieldsAsEncodingJSONSeesThem(t *testing.T) {
 }
 
 func TestFoldName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"created_at": "CREATED_AT",
 		"Ab9_-":      "AB9_-",

@@ -10,6 +10,7 @@ import (
 // The committed file is what the table generates: run "go generate" in the
 // repository root after changing the table.
 func TestGeneratedFileIsCurrent(t *testing.T) {
+	t.Parallel()
 	want, err := generate()
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +25,7 @@ func TestGeneratedFileIsCurrent(t *testing.T) {
 }
 
 func TestTableHasNoDuplicates(t *testing.T) {
+	t.Parallel()
 	names, wires := map[string]bool{}, map[string]bool{}
 	for _, e := range table {
 		if names[e.name] || wires[e.wire] {
