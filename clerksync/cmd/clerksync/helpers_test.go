@@ -36,14 +36,29 @@ const envPostgres = "CLERKWEBHOOK_TEST_POSTGRES"
 var secret = clerkwebhooktest.NewSecret()
 
 // eachDatabase runs the test once per engine, as subtests "sqlite" and
-// "postgres"; newDB returns the --db of a new, empty database each time it
-// is called. The PostgreSQL subtest needs scripts/with-services.
+// "postgres", one after the other; newDB returns the --db of a new, empty
+// database each time it is called. The PostgreSQL subtest needs
+// scripts/with-services.
 //
-// The two run at once, in the one test's slot of go test's -parallel
-// (GOMAXPROCS by default): most of what they do is wait for River, and
-// subtests of their own in parallel would take a slot each, keeping the
-// other tests waiting while they do.
+// Not in parallel: the tests themselves are, and subtests in parallel
+// would take two of go test's -parallel slots (GOMAXPROCS by default) for
+// the long waits of the restart tests, keeping TestHistoriesInAnyOrder,
+// which needs the CPU, waiting meanwhile.
 func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) })
+	t.Run("postgres", func(t *testing.T) {
+		testServer(t, envPostgres)
+		test(t, newPostgres)
+	})
+}
+
+// eachDatabaseAtOnce is eachDatabase with the two subtests running at
+// once, in the test's one -parallel slot, for a test that spends most of
+// its time waiting, not using the CPU (TestRestartAfterSIGKILL: about 20
+// seconds each for River's leader lease and rescuer;
+// TestReconcileKilledAndRestarted: 20 seconds for the dead reconcile's
+// lease).
+func eachDatabaseAtOnce(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
 	var both sync.WaitGroup
 	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
 	both.Go(func() {

@@ -168,7 +168,7 @@ var rescueBound = map[bool]time.Duration{false: time.Minute, true: 4 * time.Minu
 
 func TestRestartAfterSIGKILL(t *testing.T) {
 	t.Parallel() // with TestHistoriesInAnyOrder: this one mostly waits for River
-	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
+	eachDatabaseAtOnce(t, func(t *testing.T, newDB func(*testing.T) string) {
 		db := newDB(t)
 		if strings.HasPrefix(db, "sqlite:") {
 			// The default durability, one synced commit each, as in production.

@@ -95,7 +95,7 @@ func (p *reconcileProcess) wait(t *testing.T, within time.Duration) int {
 // reports the whole run.
 func TestReconcileKilledAndRestarted(t *testing.T) {
 	t.Parallel()
-	eachDatabase(t, func(t *testing.T, newDB func(*testing.T) string) {
+	eachDatabaseAtOnce(t, func(t *testing.T, newDB func(*testing.T) string) {
 		srv := newFake(t)
 		srv.Generate(41, 4000, 20, 5)
 		db := newDB(t)
