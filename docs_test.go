@@ -50,6 +50,7 @@ var adapterImports = map[string]string{
 	"redis.":          "github.com/redis/go-redis/v9",
 	"clerkotel.":      "github.com/seed77920f6a/clerkwebhook/clerkotel",
 	"clerkriver.":     "github.com/seed77920f6a/clerkwebhook/clerkriver",
+	"clerksync.":      "github.com/seed77920f6a/clerkwebhook/clerksync",
 	"river.":          "github.com/riverqueue/river",
 	"riverpgxv5.":     "github.com/riverqueue/river/riverdriver/riverpgxv5",
 	"riversqlite.":    "github.com/riverqueue/river/riverdriver/riversqlite",
@@ -69,14 +70,15 @@ type snippet struct {
 	code string
 }
 
-// docSnippets returns the go blocks of README.md and docs/*.md.
+// docSnippets returns the go blocks of README.md, docs/*.md and the
+// READMEs of the modules that have Go in theirs (clerksync).
 func docSnippets(t *testing.T) []snippet {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append([]string{"README.md", "CHANGELOG.md", "SECURITY.md"}, files...)
+	files = append([]string{"README.md", "CHANGELOG.md", "SECURITY.md", filepath.Join("clerksync", "README.md")}, files...)
 	var out []snippet
 	for _, name := range files {
 		f, err := os.Open(name)

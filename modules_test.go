@@ -49,9 +49,9 @@ func TestModules(t *testing.T) {
 	}
 }
 
-// TestModulesGoVersionsInREADMEs checks that the install lines of the README
-// and the copy-out section of examples/usersync state the go lines the
-// go.mod files say (as major.minor).
+// TestModulesGoVersionsInREADMEs checks that the install lines of the
+// READMEs and the copy-out section of examples/mirror state the go lines
+// the go.mod files say (as major.minor).
 func TestModulesGoVersionsInREADMEs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command on go.mod files")
@@ -70,11 +70,13 @@ func TestModulesGoVersionsInREADMEs(t *testing.T) {
 	}
 	core := readGoMod(t, neutral, abs("go.mod"), false)
 	pgstore := readGoMod(t, neutral, abs("pgstore/go.mod"), false)
-	usersync := readGoMod(t, neutral, abs("examples/usersync/go.mod"), false)
+	clerksync := readGoMod(t, neutral, abs("clerksync/go.mod"), false)
+	mirror := readGoMod(t, neutral, abs("examples/mirror/go.mod"), false)
 	for _, c := range []struct{ file, line, want string }{
 		{"README.md", "go get " + core.Module.Path + " ", "# Go " + minor(core.Go) + " or newer"},
 		{"README.md", "go get " + pgstore.Module.Path + " ", "Go " + minor(pgstore.Go) + " or newer"},
-		{"examples/usersync/README.md", "It needs Go", "It needs Go " + minor(usersync.Go) + "."},
+		{"clerksync/README.md", "go install " + clerksync.Module.Path + "/cmd/clerksync@latest", "# Go " + minor(clerksync.Go) + " or newer"},
+		{"examples/mirror/README.md", "It needs Go", "It needs Go " + minor(mirror.Go) + "."},
 	} {
 		data, err := os.ReadFile(filepath.FromSlash(c.file))
 		if err != nil {

@@ -22,7 +22,12 @@ const (
 	PostgreSQL Dialect = "postgres"
 )
 
-func (d Dialect) valid() bool { return d == SQLite || d == PostgreSQL }
+// mustBeValid panics, naming fn, unless d is one of the dialects.
+func (d Dialect) mustBeValid(fn string) {
+	if d != SQLite && d != PostgreSQL {
+		panic(fmt.Sprintf("clerksync: %s: unknown dialect %q (want clerksync.SQLite or clerksync.PostgreSQL)", fn, string(d)))
+	}
+}
 
 // The mirror's schema: numbered .sql files, one directory per dialect,
 // applied in name order. A change is a new file (0002_….sql); a file that
@@ -36,12 +41,11 @@ var migrations embed.FS
 // and records each in the table clerksync_migrations. Processes starting at
 // once on one database run them once: on PostgreSQL an advisory lock
 // serializes them, on SQLite the write lock does (open the file with
-// _txlock=immediate, as the package documentation says). On PostgreSQL the tables
+// _txlock=immediate, as the package documentation says). An unknown
+// dialect panics. On PostgreSQL the tables
 // go to the first schema of the connection's search_path.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
-	if !d.valid() {
-		return fmt.Errorf("clerksync: unknown dialect %q (want %q or %q)", d, SQLite, PostgreSQL)
-	}
+	d.mustBeValid("Migrate")
 	dir := path.Join("migrations", string(d))
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {

@@ -6,14 +6,16 @@
 // River on a temporary SQLite file carries a signed delivery from the Handler
 // to its callback, observed by clerkotel; each store deduplicates for a
 // Handler whose database is not there, which must fail closed (500, so that
-// Svix retries). It prints one line per module and exits non-zero on anything
-// unexpected.
+// Svix retries); clerksync reconciles a mirror with a stand-in of Clerk's
+// Backend API through clerk-sdk-go, then looks users up. It prints one line
+// per module and exits non-zero on anything unexpected.
 package main
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -35,6 +37,7 @@ import (
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerkotel"
 	"github.com/seed77920f6a/clerkwebhook/clerkriver"
+	"github.com/seed77920f6a/clerkwebhook/clerksync"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
 	"github.com/seed77920f6a/clerkwebhook/pgstore"
 	"github.com/seed77920f6a/clerkwebhook/redisstore"
@@ -175,4 +178,84 @@ func main() {
 		}
 		fmt.Printf("%s: with no server, a signed delivery answered %d (ErrDeduplicator), its callback not run\n", store.name, w.Code)
 	}
+
+	checkClerksync(ctx, dir, verifier, secret)
+}
+
+// checkClerksync reconciles a mirror on SQLite with a stand-in of Clerk's
+// Backend API that holds one user (the user.created fixture's), then looks
+// that user and an unknown one up, and applies a webhook to the mirror.
+func checkClerksync(ctx context.Context, dir string, verifier *clerkwebhook.Verifier, secret string) {
+	const key = "sk_test_releasecheck"
+	var fixture struct{ Data json.RawMessage }
+	if err := json.Unmarshal(clerkwebhooktest.Fixture(clerkwebhook.UserCreated), &fixture); err != nil {
+		log.Fatal(err)
+	}
+	var user struct{ ID string }
+	if err := json.Unmarshal(fixture.Data, &user); err != nil {
+		log.Fatal(err)
+	}
+	requests := 0
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"errors":[{"code":"clerk_key_invalid","message":"invalid key","long_message":"invalid key"}]}`)
+			return
+		}
+		switch r.URL.Path {
+		case "/v1/users/count":
+			fmt.Fprint(w, `{"object":"total_count","total_count":1}`)
+		case "/v1/users":
+			fmt.Fprintf(w, "[%s]", fixture.Data)
+		case "/v1/users/" + user.ID:
+			w.Write(fixture.Data)
+		case "/v1/organizations":
+			fmt.Fprint(w, `{"data":[],"total_count":0}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"errors":[{"code":"resource_not_found","message":"not found","long_message":"not found"}]}`)
+		}
+	}))
+	defer api.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "mirror.sqlite3")+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := clerksync.Migrate(ctx, db, clerksync.SQLite); err != nil {
+		log.Fatal(err)
+	}
+	mirror, err := clerksync.New(db, clerksync.SQLite, clerksync.WithSecretKey(key), clerksync.WithAPIURL(api.URL+"/v1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	sum, err := mirror.Reconcile(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if !sum.Complete || sum.Users.Inserted != 1 {
+		log.Fatalf("clerksync: the reconcile inserted %d users, want 1: %+v", sum.Users.Inserted, sum)
+	}
+	u, err := mirror.LookupUser(ctx, user.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := mirror.LookupUser(ctx, "user_2releasecheckunknown000000"); !errors.Is(err, clerksync.ErrNotFound) {
+		log.Fatalf("clerksync: an unknown user: %v, want ErrNotFound", err)
+	}
+	h := clerkwebhook.NewHandler(verifier, clerkwebhook.WithoutLog())
+	mirror.Register(h)
+	deleted := clerkwebhooktest.Fixture(clerkwebhook.UserDeleted)
+	r := httptest.NewRequest(http.MethodPost, "/webhooks/clerk", bytes.NewReader(deleted))
+	r.Header = clerkwebhooktest.Sign(secret, "msg_releasecheck_deleted", time.Now(), deleted)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		log.Fatalf("clerksync: user.deleted answered %d", w.Code)
+	}
+	fmt.Printf("clerksync: reconciled %s (%s) from a stand-in of the Backend API in %d requests; an unknown user is ErrNotFound; user.deleted applied\n",
+		u.ID, *u.Email, requests)
 }

@@ -29,8 +29,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
-	"strings"
 )
 
 // EnvSecretKey names the environment variable that holds the Backend
@@ -96,7 +96,7 @@ func (a *apiFlags) check() error {
 	if a.rate <= 0 {
 		return fmt.Errorf("--api-rate must be positive")
 	}
-	if !strings.HasPrefix(a.url, "https://") && !strings.HasPrefix(a.url, "http://") {
+	if u, err := url.Parse(a.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("--api-url must be an http(s) URL such as https://api.clerk.com/v1")
 	}
 	return nil

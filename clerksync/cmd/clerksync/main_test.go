@@ -95,6 +95,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--reconcile-every", "daily"}, nil, "invalid value"},
 		{[]string{"serve", "--api-rate", "0"}, nil, "--api-rate must be positive"},
 		{[]string{"serve", "--api-url", "api.clerk.com"}, nil, "--api-url must be an http(s) URL"},
+		{[]string{"serve", "--api-url", "https://"}, nil, "--api-url must be an http(s) URL"},
+		{[]string{"reconcile", "--api-url", "ftp://x/v1"}, map[string]string{EnvSecretKey: "sk_test_x"}, "--api-url must be an http(s) URL"},
 		{[]string{"serve"}, map[string]string{envApplyDelay: "soon"}, envApplyDelay},
 		{[]string{"reconcile"}, nil, EnvSecretKey + " is not set"},
 		{[]string{"reconcile", "--addr", ":3000"}, map[string]string{EnvSecretKey: "sk_test_x"}, "flag provided but not defined"},
