@@ -188,9 +188,10 @@ func (m *Mirror) Reconcile(ctx context.Context, progress func(Progress)) (Summar
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	renewed := make(chan struct{})
+	id, holder := r.id, r.holder
 	go func() {
 		defer close(renewed)
-		r.keepLease(ctx, cancel)
+		m.keepLease(ctx, cancel, id, holder)
 	}()
 	err = r.work(ctx)
 	cancel(nil)
@@ -332,9 +333,11 @@ func (m *Mirror) tryAcquire(ctx context.Context, holder string) (*run, error) {
 	return r, nil
 }
 
-// keepLease renews the lease until ctx is done; losing it cancels ctx.
-func (r *run) keepLease(ctx context.Context, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(r.m.leaseTTL / 4)
+// keepLease renews the lease of run id held by holder until ctx is done;
+// losing it cancels ctx. (It runs beside the run's goroutine, and reads
+// nothing of the run that changes.)
+func (m *Mirror) keepLease(ctx context.Context, cancel context.CancelCauseFunc, id int64, holder string) {
+	t := time.NewTicker(m.leaseTTL / 4)
 	defer t.Stop()
 	for {
 		select {
@@ -342,12 +345,12 @@ func (r *run) keepLease(ctx context.Context, cancel context.CancelCauseFunc) {
 			return
 		case <-t.C:
 		}
-		res, err := r.m.db.ExecContext(ctx, `UPDATE clerksync_reconcile_runs SET lease_until = $1 WHERE id = $2 AND holder = $3`,
-			r.m.now().Add(r.m.leaseTTL).UnixMilli(), r.id, r.holder)
+		res, err := m.db.ExecContext(ctx, `UPDATE clerksync_reconcile_runs SET lease_until = $1 WHERE id = $2 AND holder = $3`,
+			m.now().Add(m.leaseTTL).UnixMilli(), id, holder)
 		if err != nil {
 			// The next renewal, or the next page's, may succeed; a page
 			// is never stored without the lease (fence).
-			r.m.logger.Warn("clerksync: renewing the reconcile lease", "run", r.id, "error", err)
+			m.logger.Warn("clerksync: renewing the reconcile lease", "run", id, "error", err)
 			continue
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
