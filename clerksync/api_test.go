@@ -282,7 +282,8 @@ func TestReconcileWithMalformedAnswers(t *testing.T) {
 			{"the count as HTML", fakeclerk.Fault{Path: "/v1/users/count", Status: 200, Body: "<html>Welcome</html>"}, "invalid character"},
 			{"HTML with 200", fakeclerk.Fault{Path: "/v1/users", Status: 200, Body: "<html>Welcome</html>"}, "invalid character"},
 			{"users as an object", fakeclerk.Fault{Path: "/v1/users", Status: 200, Body: `{"data":[]}`}, "cannot unmarshal"},
-			{"a user without an id", fakeclerk.Fault{Path: "/v1/users", Status: 200, Body: `[{"object":"user","updated_at":5}]`}, "no id or no updated_at"},
+			{"a user without an id", fakeclerk.Fault{Path: "/v1/users", Status: 200, Body: `[{"object":"user","updated_at":5}]`}, "no id"},
+			{"an id with a NUL", fakeclerk.Fault{Path: "/v1/users", Status: 200, Body: `[{"object":"user","id":"user_\u0000x","updated_at":5}]`}, "NUL character"},
 			{"organizations truncated", fakeclerk.Fault{Path: "/v1/organizations", Status: 200, Body: `{"data":[{"id":"org_`}, "unexpected end"},
 			{"a membership of another organization", fakeclerk.Fault{Path: "/v1/organizations/" + orgs[0].ID + "/memberships", Status: 200, Body: otherOrg}, "of organization"},
 		} {

@@ -3,6 +3,7 @@ package clerksync
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 )
@@ -36,10 +37,13 @@ func (r membershipRow) put(ctx context.Context, q querier, src source) error {
 	return putMembership(ctx, q, src, r)
 }
 
-var errIncomplete = errors.New("a record has no id or no updated_at")
+var errIncomplete = errors.New("a record has no id (or one with a NUL character) or no updated_at")
+
+// usableID reports whether id can key a row: not empty, no NUL character.
+func usableID(id string) bool { return id != "" && !strings.ContainsRune(id, 0) }
 
 func userFromAPI(u *clerk.User) (userRow, error) {
-	if u == nil || u.ID == "" || u.UpdatedAt <= 0 {
+	if u == nil || !usableID(u.ID) || u.UpdatedAt <= 0 {
 		return userRow{}, errIncomplete
 	}
 	r := userRow{
@@ -62,7 +66,7 @@ func userFromAPI(u *clerk.User) (userRow, error) {
 }
 
 func organizationFromAPI(o *clerk.Organization) (organizationRow, error) {
-	if o == nil || o.ID == "" || o.UpdatedAt <= 0 {
+	if o == nil || !usableID(o.ID) || o.UpdatedAt <= 0 {
 		return organizationRow{}, errIncomplete
 	}
 	return organizationRow{
@@ -76,13 +80,13 @@ func organizationFromAPI(o *clerk.Organization) (organizationRow, error) {
 	}, nil
 }
 
-var errNoOrgOrUser = errors.New("a membership has no organization id or no user id")
+var errNoOrgOrUser = errors.New("a membership has no usable organization id or user id")
 
 func membershipFromAPI(m *clerk.OrganizationMembership) (membershipRow, error) {
-	if m == nil || m.ID == "" || m.UpdatedAt <= 0 {
+	if m == nil || !usableID(m.ID) || m.UpdatedAt <= 0 {
 		return membershipRow{}, errIncomplete
 	}
-	if m.Organization == nil || m.Organization.ID == "" || m.PublicUserData == nil || m.PublicUserData.UserID == "" {
+	if m.Organization == nil || !usableID(m.Organization.ID) || m.PublicUserData == nil || !usableID(m.PublicUserData.UserID) {
 		return membershipRow{}, errNoOrgOrUser
 	}
 	return membershipRow{
