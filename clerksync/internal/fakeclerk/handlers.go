@@ -164,15 +164,26 @@ func keep(q listQuery, users []string) bool {
 // users returns the users q selects, in ascending order of q's field.
 func (s *Server) users(q listQuery) []*User {
 	items := s.st.users.items
+	if q.order == "updated_at" {
+		items = s.byUpdated()
+	}
 	if q.filtered() {
 		items = slices.DeleteFunc(slices.Clone(items), func(u *User) bool { return !keep(q, []string{u.ID}) })
 	}
-	if q.order == "updated_at" {
-		items = slices.SortedFunc(slices.Values(items), func(a, b *User) int {
+	return items
+}
+
+// byUpdated returns the users in ascending (updated_at, id) order, sorted
+// again only after a change, so that paging through 50,000 users by
+// updated_at does not sort them for every page.
+func (s *Server) byUpdated() []*User {
+	if c := &s.st.updatedCache; c.items == nil || c.version != s.st.userVersion {
+		c.items = slices.SortedFunc(slices.Values(s.st.users.items), func(a, b *User) int {
 			return cmp.Or(cmp.Compare(a.UpdatedAt, b.UpdatedAt), strings.Compare(a.ID, b.ID))
 		})
+		c.version = s.st.userVersion
 	}
-	return items
+	return s.st.updatedCache.items
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +209,7 @@ func (s *Server) countUsers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	q.order = "created_at" // the count ignores order_by
 	s.mu.Lock()
 	n := len(s.users(q))
 	s.mu.Unlock()

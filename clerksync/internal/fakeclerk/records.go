@@ -65,8 +65,14 @@ type Membership struct {
 // Clerk's default order read backwards, so a page of the default listing
 // is a slice of it.
 type state struct {
-	users     sorted[*User]
-	userByID  map[string]*User
+	users    sorted[*User]
+	userByID map[string]*User
+	// userVersion counts changes of users, for updatedCache.
+	userVersion  int
+	updatedCache struct {
+		version int
+		items   []*User
+	}
 	orgs      sorted[*Organization]
 	orgByID   map[string]*Organization
 	orgBySlug map[string]*Organization
@@ -223,6 +229,7 @@ func (s *Server) putUser(u User) *User {
 	}
 	s.st.users.insert(p)
 	s.st.userByID[u.ID] = p
+	s.st.userVersion++
 	return p
 }
 
@@ -245,6 +252,7 @@ func (s *Server) DeleteUser(id string) (memberships []string, ok bool) {
 	}
 	s.st.users.remove(u)
 	delete(s.st.userByID, id)
+	s.st.userVersion++
 	delete(s.st.memsByUser, id)
 	s.st.gone[id] = deleted{record: *u, at: s.tick()}
 	return memberships, true
