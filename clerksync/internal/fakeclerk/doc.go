@@ -23,6 +23,8 @@
 //	GET /v1/organizations/{id_or_slug}               an organization, or 404 resource_not_found
 //	GET /v1/organizations/{organization_id}/memberships
 //	                                                 {"data":[…],"total_count":N}; limit, offset, order_by, user_id
+//	GET /v1/organization_memberships                 every membership of the instance, as the organization's list;
+//	                                                 limit, offset, order_by (clerk-sdk-go has no method for it)
 //
 // limit defaults to 10 and must be 1 to 500; offset must be 0 or more.
 // Lists are ordered newest first (-created_at) unless order_by says

@@ -46,7 +46,12 @@ var (
 			"role", "email_address", "phone_number", "username", "web3_wallet",
 			"last_active_at_before", "last_active_at_after", "created_at_before", "created_at_after"},
 	}
-	userMembershipParams = params{modelled: []string{"limit", "offset"}}
+	userMembershipParams     = params{modelled: []string{"limit", "offset"}}
+	instanceMembershipParams = params{
+		modelled:    []string{"limit", "offset", "order_by"},
+		orders:      []string{"created_at"},
+		otherOrders: membershipParams.otherOrders,
+	}
 )
 
 // listQuery is a parsed list request.
@@ -363,6 +368,38 @@ func (s *Server) listMemberships(w http.ResponseWriter, r *http.Request) {
 	if q.filtered() {
 		all = slices.DeleteFunc(slices.Clone(all), func(m *Membership) bool { return !keep(q, []string{m.UserID}) })
 	}
+	out := listJSON[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(all)}
+	for _, m := range page(all, q) {
+		out.Data = append(out.Data, s.renderMembership(m))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listInstanceMemberships answers every membership of the instance, the
+// list Clerk's JavaScript SDK reads with getInstanceOrganizationMembershipList.
+// clerk-sdk-go v2.7.0 has no method for it; a client calls it with
+// clerk.NewAPIRequest(http.MethodGet, "/organization_memberships") on a
+// clerk.Backend.
+func (s *Server) listInstanceMemberships(w http.ResponseWriter, r *http.Request) {
+	q, e := parseQuery(r.URL.Query(), instanceMembershipParams)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	s.runBeforePage(Page{Path: r.URL.Path, Offset: q.offset, Limit: q.limit})
+	s.mu.Lock()
+	if c := &s.st.memsCache; c.items == nil || c.version != s.st.memVersion {
+		c.items = slices.SortedFunc(func(yield func(*Membership) bool) {
+			for _, m := range s.st.mems {
+				if !yield(m) {
+					return
+				}
+			}
+		}, byCreated[*Membership])
+		c.version = s.st.memVersion
+	}
+	all := s.st.memsCache.items
 	out := listJSON[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(all)}
 	for _, m := range page(all, q) {
 		out.Data = append(out.Data, s.renderMembership(m))

@@ -81,6 +81,13 @@ type state struct {
 	// memsByUser maps a user id to its memberships, by id.
 	memsByUser map[string]map[string]*Membership
 	memByPair  map[[2]string]*Membership // {organization id, user id}
+	// memVersion counts changes of memberships, for memsCache, all of them
+	// in ascending (created_at, id) order.
+	memVersion int
+	memsCache  struct {
+		version int
+		items   []*Membership
+	}
 	// gone keeps every deleted record's last state and its deletion stamp,
 	// for Event and DeletedAt; Clerk never reuses an id.
 	gone map[string]deleted
@@ -434,6 +441,7 @@ func (s *Server) putMembership(m Membership) *Membership {
 	}
 	byUser[m.ID] = p
 	s.st.memByPair[pair] = p
+	s.st.memVersion++
 	return p
 }
 
@@ -453,6 +461,7 @@ func (s *Server) deleteMembership(id string) bool {
 	delete(s.st.memsByUser[m.UserID], id)
 	delete(s.st.memByPair, [2]string{m.OrganizationID, m.UserID})
 	delete(s.st.mems, id)
+	s.st.memVersion++
 	s.st.gone[id] = deleted{record: *m, at: s.tick()}
 	return true
 }
