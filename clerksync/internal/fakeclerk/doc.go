@@ -46,8 +46,8 @@
 // # State
 //
 // Records live in memory, one small struct each (User, Organization,
-// Membership); JSON is rendered per request, so 50,000 users cost about
-// 25 MB. PutUser, DeleteUser and the others are safe to call at any time,
+// Membership); JSON is rendered per request, so 50,000 users take about
+// 22 MiB. PutUser, DeleteUser and the others are safe to call at any time,
 // from any goroutine, including from a BeforePage hook while a listing is
 // being paged. Timestamps come from a logical clock in milliseconds that
 // starts at Epoch and only moves forward, so every change gets an

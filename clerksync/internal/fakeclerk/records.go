@@ -240,9 +240,9 @@ func (s *Server) putUser(u User) *User {
 	return p
 }
 
-// DeleteUser deletes the user and, as Clerk does, the user's memberships.
-// It returns the ids of those memberships and whether the user existed.
-// Event renders the deleted events of all of them.
+// DeleteUser deletes the user and the user's memberships, which cannot
+// outlive it. It returns the ids of those memberships and whether the user
+// existed. Event renders the deleted events of all of them.
 func (s *Server) DeleteUser(id string) (memberships []string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
