@@ -23,6 +23,8 @@
 //	GET /v1/organizations/{id_or_slug}               an organization, or 404 resource_not_found
 //	GET /v1/organizations/{organization_id}/memberships
 //	                                                 {"data":[…],"total_count":N}; limit, offset, order_by, user_id
+//	GET /v1/organization_memberships                 every membership of the instance, as the organization's list;
+//	                                                 limit, offset, order_by (clerk-sdk-go has no method for it)
 //
 // limit defaults to 10 and must be 1 to 500; offset must be 0 or more.
 // Lists are ordered newest first (-created_at) unless order_by says
@@ -44,8 +46,8 @@
 // # State
 //
 // Records live in memory, one small struct each (User, Organization,
-// Membership); JSON is rendered per request, so 50,000 users cost about
-// 25 MB. PutUser, DeleteUser and the others are safe to call at any time,
+// Membership); JSON is rendered per request, so 50,000 users take about
+// 22 MiB. PutUser, DeleteUser and the others are safe to call at any time,
 // from any goroutine, including from a BeforePage hook while a listing is
 // being paged. Timestamps come from a logical clock in milliseconds that
 // starts at Epoch and only moves forward, so every change gets an

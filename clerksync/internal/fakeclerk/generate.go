@@ -80,6 +80,7 @@ func (s *Server) Generate(seed uint64, users, orgs, membershipsPerOrg int) {
 		p := &u
 		s.st.users.insert(p)
 		s.st.userByID[u.ID] = p
+		s.st.userVersion++
 		all = append(all, p)
 	}
 	for i := range orgs {

@@ -65,8 +65,14 @@ type Membership struct {
 // Clerk's default order read backwards, so a page of the default listing
 // is a slice of it.
 type state struct {
-	users     sorted[*User]
-	userByID  map[string]*User
+	users    sorted[*User]
+	userByID map[string]*User
+	// userVersion counts changes of users, for updatedCache.
+	userVersion  int
+	updatedCache struct {
+		version int
+		items   []*User
+	}
 	orgs      sorted[*Organization]
 	orgByID   map[string]*Organization
 	orgBySlug map[string]*Organization
@@ -75,6 +81,13 @@ type state struct {
 	// memsByUser maps a user id to its memberships, by id.
 	memsByUser map[string]map[string]*Membership
 	memByPair  map[[2]string]*Membership // {organization id, user id}
+	// memVersion counts changes of memberships, for memsCache, all of them
+	// in ascending (created_at, id) order.
+	memVersion int
+	memsCache  struct {
+		version int
+		items   []*Membership
+	}
 	// gone keeps every deleted record's last state and its deletion stamp,
 	// for Event and DeletedAt; Clerk never reuses an id.
 	gone map[string]deleted
@@ -223,12 +236,13 @@ func (s *Server) putUser(u User) *User {
 	}
 	s.st.users.insert(p)
 	s.st.userByID[u.ID] = p
+	s.st.userVersion++
 	return p
 }
 
-// DeleteUser deletes the user and, as Clerk does, the user's memberships.
-// It returns the ids of those memberships and whether the user existed.
-// Event renders the deleted events of all of them.
+// DeleteUser deletes the user and the user's memberships, which cannot
+// outlive it. It returns the ids of those memberships and whether the user
+// existed. Event renders the deleted events of all of them.
 func (s *Server) DeleteUser(id string) (memberships []string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -245,6 +259,7 @@ func (s *Server) DeleteUser(id string) (memberships []string, ok bool) {
 	}
 	s.st.users.remove(u)
 	delete(s.st.userByID, id)
+	s.st.userVersion++
 	delete(s.st.memsByUser, id)
 	s.st.gone[id] = deleted{record: *u, at: s.tick()}
 	return memberships, true
@@ -426,6 +441,7 @@ func (s *Server) putMembership(m Membership) *Membership {
 	}
 	byUser[m.ID] = p
 	s.st.memByPair[pair] = p
+	s.st.memVersion++
 	return p
 }
 
@@ -445,6 +461,7 @@ func (s *Server) deleteMembership(id string) bool {
 	delete(s.st.memsByUser[m.UserID], id)
 	delete(s.st.memByPair, [2]string{m.OrganizationID, m.UserID})
 	delete(s.st.mems, id)
+	s.st.memVersion++
 	s.st.gone[id] = deleted{record: *m, at: s.tick()}
 	return true
 }

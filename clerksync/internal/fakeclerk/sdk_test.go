@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -520,4 +522,43 @@ func TestGenerateWithoutErrors(t *testing.T) {
 	}
 	_, _, mems := srv.Count()
 	assert.Equal(t, 40*12, mems)
+}
+
+// pageParams are limit and offset, for a request the SDK has no method for.
+type pageParams struct {
+	clerk.APIParams
+	clerk.ListParams
+}
+
+func (p *pageParams) ToQuery() url.Values { return p.ListParams.ToQuery() }
+
+// GET /v1/organization_memberships, every membership of the instance in
+// one list, is in the API but has no method in clerk-sdk-go v2.7.0; a
+// client calls it through the SDK's Backend.
+func TestInstanceMemberships(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Generate(15, 50, 7, 9)
+	backend := clerk.NewBackend(&srv.Config().BackendConfig)
+	var ids []string
+	for offset := int64(0); ; offset += 20 {
+		req := clerk.NewAPIRequest(http.MethodGet, "/organization_memberships")
+		req.SetParams(&pageParams{ListParams: clerk.ListParams{Limit: clerk.Int64(20), Offset: clerk.Int64(offset)}})
+		list := &clerk.OrganizationMembershipList{}
+		require.NoError(t, backend.Call(context.Background(), req, list))
+		assert.EqualValues(t, 63, list.TotalCount)
+		for _, m := range list.OrganizationMemberships {
+			require.NotNil(t, m.Organization)
+			require.NotNil(t, m.PublicUserData)
+			ids = append(ids, m.ID)
+		}
+		if len(list.OrganizationMemberships) < 20 {
+			break
+		}
+	}
+	require.Len(t, ids, 63)
+	assert.Equal(t, 4, srv.RequestCount("GET /v1/organization_memberships"))
+	all := srv.Memberships()
+	slices.SortFunc(all, func(a, b fakeclerk.Membership) int { return int(b.CreatedAt - a.CreatedAt) })
+	assert.Equal(t, all[0].ID, ids[0], "newest first")
 }

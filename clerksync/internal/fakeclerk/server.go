@@ -87,6 +87,7 @@ func New(opts ...Option) *Server {
 	s.routes.HandleFunc("GET /v1/organizations", s.listOrganizations)
 	s.routes.HandleFunc("GET /v1/organizations/{organization_id}", s.getOrganization)
 	s.routes.HandleFunc("GET /v1/organizations/{organization_id}/memberships", s.listMemberships)
+	s.routes.HandleFunc("GET /v1/organization_memberships", s.listInstanceMemberships)
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
 }

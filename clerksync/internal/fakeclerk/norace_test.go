@@ -1,0 +1,5 @@
+//go:build !race
+
+package fakeclerk_test
+
+const raceEnabled = false
