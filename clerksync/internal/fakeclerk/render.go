@@ -91,6 +91,7 @@ type organizationJSON struct {
 	MissingMemberWithElevatedPermissions *bool           `json:"missing_member_with_elevated_permissions,omitempty"`
 	MaxAllowedMemberships                int64           `json:"max_allowed_memberships"`
 	AdminDeleteEnabled                   bool            `json:"admin_delete_enabled"`
+	MembershipLimitSetBy                 *string         `json:"membership_limit_set_by"` // null: the instance's default limit
 	PublicMetadata                       json.RawMessage `json:"public_metadata"`
 	PrivateMetadata                      json.RawMessage `json:"private_metadata"`
 	CreatedBy                            string          `json:"created_by,omitempty"`
