@@ -550,8 +550,9 @@ func (l *ErrorLog) All() []error {
 // 2.4 leases) to two replicas sharing the Deduplicator newDedup returns
 // (made with the given lease), whose callback works for three leases. With
 // a LeaseRenewer, the Handler keeps each claim alive, so each message takes
-// effect once: the later deliveries are answered 409 while it runs, and a
-// last delivery after all of them finds it done. It returns the number of
+// effect once, and no two callbacks of a message overlap: the later
+// deliveries are answered 409 while it runs, and a last delivery after all
+// of them finds it done. It returns the number of
 // effects (each message's callback that ran to its end).
 func LongCallbacks(t *testing.T, ids int, lease time.Duration, newDedup func(t testing.TB, replica int) clerkwebhook.Deduplicator) int {
 	t.Helper()
@@ -604,9 +605,13 @@ func LongCallbacks(t *testing.T, ids int, lease time.Duration, newDedup func(t t
 		if statuses[i][0] != http.StatusOK {
 			t.Errorf("message %s: the first delivery was answered %d, want 200", d.ID, statuses[i][0])
 		}
+		// A later delivery finds the message in progress (409), or, when
+		// it arrived late on a loaded machine, done (200, a duplicate). A
+		// takeover would also answer 200, after running the callback again:
+		// the effects and overlaps below catch that.
 		for n := 1; n < 3; n++ {
-			if statuses[i][n] != http.StatusConflict {
-				t.Errorf("message %s: delivery %d, while the first ran, was answered %d, want 409", d.ID, n+1, statuses[i][n])
+			if st := statuses[i][n]; st != http.StatusConflict && st != http.StatusOK {
+				t.Errorf("message %s: delivery %d was answered %d, want 409 or 200", d.ID, n+1, st)
 			}
 		}
 	}
