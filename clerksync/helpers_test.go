@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/seed77920f6a/clerkwebhook"
 	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/fakeclerk"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // What the tests share: a fresh database on each engine, a Mirror on it
@@ -52,7 +52,7 @@ func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T)
 	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
 	both.Go(func() {
 		t.Run("postgres", func(t *testing.T) {
-			testServer(t, envPostgres)
+			storetest.Service(t, envPostgres)
 			test(t, newPostgres)
 		})
 	})
@@ -81,7 +81,7 @@ var schemas atomic.Int64
 // connection's search_path, dropped when the test ends.
 func newPostgres(t *testing.T) *testDB {
 	t.Helper()
-	base := testServer(t, envPostgres)
+	base := storetest.Service(t, envPostgres)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)
@@ -111,27 +111,6 @@ func newPostgres(t *testing.T) *testDB {
 	})
 	require.NoError(t, Migrate(ctx, db, PostgreSQL))
 	return &testDB{DB: db, dialect: PostgreSQL, dsn: u.String()}
-}
-
-// testServer returns the value of the environment variable that names a
-// test server, set by scripts/with-services. Without it the test is
-// skipped, naming the variable (or, under the script, why it started no
-// such server), unless CLERKWEBHOOK_REQUIRE_SERVICES=1 (as in CI), where a
-// missing server is a failure.
-func testServer(t testing.TB, name string) string {
-	t.Helper()
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
-	if why := os.Getenv("CLERKWEBHOOK_TEST_SERVICES_MISSING"); why != "" {
-		msg = fmt.Sprintf("%s is not set: scripts/with-services: %s", name, why)
-	}
-	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 // newFake starts a fakeclerk server, closed when the test ends.

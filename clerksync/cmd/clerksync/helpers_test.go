@@ -24,6 +24,7 @@ import (
 	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/fakeclerk"
 	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/synctest"
 	"github.com/seed77920f6a/clerkwebhook/clerkwebhooktest"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // What the test files share: a fresh database on each engine, the service
@@ -47,7 +48,7 @@ var secret = clerkwebhooktest.NewSecret()
 func eachDatabase(t *testing.T, test func(t *testing.T, newDB func(t *testing.T) string)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) })
 	t.Run("postgres", func(t *testing.T) {
-		testServer(t, envPostgres)
+		storetest.Service(t, envPostgres)
 		test(t, newPostgres)
 	})
 }
@@ -63,7 +64,7 @@ func eachDatabaseAtOnce(t *testing.T, test func(t *testing.T, newDB func(t *test
 	both.Go(func() { t.Run("sqlite", func(t *testing.T) { test(t, newSQLite) }) })
 	both.Go(func() {
 		t.Run("postgres", func(t *testing.T) {
-			testServer(t, envPostgres)
+			storetest.Service(t, envPostgres)
 			test(t, newPostgres)
 		})
 	})
@@ -85,7 +86,7 @@ var schemas atomic.Int64
 // the URL's search_path, and drops the schema when the test ends.
 func newPostgres(t *testing.T) string {
 	t.Helper()
-	base := testServer(t, envPostgres)
+	base := storetest.Service(t, envPostgres)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)
@@ -264,27 +265,6 @@ func get(t *testing.T, client *http.Client, base, path string) (int, any) {
 func getter(t *testing.T, base string) synctest.Getter {
 	client := &http.Client{Timeout: 10 * time.Second}
 	return func(path string) (int, any) { return get(t, client, base, path) }
-}
-
-// testServer returns the value of the environment variable that names a test
-// server, set by scripts/with-services. Without it the test is skipped,
-// naming the variable (or, under the script, why it started no such
-// server), unless CLERKWEBHOOK_REQUIRE_SERVICES=1 (as in CI), where a
-// missing server is a failure.
-func testServer(t testing.TB, name string) string {
-	t.Helper()
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	msg := fmt.Sprintf("%s is not set: run the tests through scripts/with-services, which starts the servers", name)
-	if why := os.Getenv("CLERKWEBHOOK_TEST_SERVICES_MISSING"); why != "" {
-		msg = fmt.Sprintf("%s is not set: scripts/with-services: %s", name, why)
-	}
-	if os.Getenv("CLERKWEBHOOK_REQUIRE_SERVICES") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 // newFake starts a fakeclerk server, closed when the test ends.

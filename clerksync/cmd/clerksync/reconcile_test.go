@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed77920f6a/clerkwebhook/clerksync/internal/fakeclerk"
+	"github.com/seed77920f6a/clerkwebhook/internal/storetest"
 )
 
 // reconcileArgs returns the command line of a reconcile of db against srv,
@@ -188,7 +189,7 @@ func TestPeriodicReconcile(t *testing.T) {
 // every second and a reconcile takes longer than that.
 func TestReplicasReconcileOneAtATime(t *testing.T) {
 	t.Parallel()
-	testServer(t, envPostgres)
+	storetest.Service(t, envPostgres)
 	srv := newFake(t)
 	srv.Generate(34, 1200, 20, 3)
 	db := newPostgres(t)
