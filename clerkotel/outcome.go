@@ -83,8 +83,7 @@ const reasonOther = "other"
 // whatever the callback returned, which may be Permanent's ErrPermanent or
 // another sentinel (an accessor's ErrInvalidPayload). The first six are in
 // the order of the Handler's own status mapping, so that the reason always
-// agrees with the status. ErrInvalidOption, which the root package is
-// removing, has none: no Delivery carries it.
+// agrees with the status.
 var reasons = []struct {
 	err  error
 	name string
