@@ -58,17 +58,22 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		db := newDB(t)
 		rec := newRecorder()
 		m := newMirror(t, db, srv, WithTransport(rec))
+		// The lookup starts once the Mirror has taken in the 429 (its
+		// pacer paused): a request already past the pacer when the answer
+		// arrives cannot be held back, by this client or any other.
 		limited := make(chan struct{})
 		go func() {
-			for {
-				for _, a := range rec.all() {
-					if a.status == http.StatusTooManyRequests {
-						close(limited)
-						return
-					}
+			defer close(limited)
+			for stop := time.Now().Add(30 * time.Second); time.Now().Before(stop); time.Sleep(5 * time.Millisecond) {
+				p := m.api.t.pacer
+				p.mu.Lock()
+				paused := !p.paused.IsZero()
+				p.mu.Unlock()
+				if paused {
+					return
 				}
-				time.Sleep(5 * time.Millisecond)
 			}
+			t.Error("the Mirror never paused for the 429's Retry-After")
 		}()
 		lookup := make(chan error, 1)
 		go func() {
